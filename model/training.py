@@ -1,0 +1,186 @@
+"""Training: corpus + public sentiment data -> embeddings -> heads -> tuned thresholds -> artifact."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from model.analyzer import Analyzer, classifier_to_arrays, decision_confidence
+from model.artifacts import git_commit, library_versions, save_artifact, sha256_file
+from model.data import BalanceRules, corpus_sha256, load_corpus, validate_corpus
+from model.estimators import SENTIMENT_COLUMN, FeedbackClassifier, SentenceEmbedder, targets_from_records
+from model.labels import POLARITIES, SENTIMENTS, VALUE_IDS
+from model.metrics import review_metrics, sentiment_metrics, tune_review_threshold, value_metrics
+from model.sentiment_data import SentimentData, load_sentiment_data, sentiment_dir
+from model.settings import REPO_ROOT, Settings
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    """Hyper-parameters of a training run (chosen on dev, recorded in the manifest)."""
+
+    C_values: float = 1.0
+    C_polarity: float = 1.0
+    C_sentiment: float = 1.0
+    domain_weight: float = 3.0  # weight of a corpus row against a public sentiment row
+    public_sentiment: bool = True
+    limit: int | None = None  # first N rows of every split, for quick runs in tests and notebooks
+    random_state: int = 0
+
+
+@dataclass
+class TrainingData:
+    """The corpus splits and the public sentiment rows."""
+
+    corpus: dict[str, list[dict]]
+    sentiment: SentimentData | None
+
+
+def load_training_data(settings: Settings, params: TrainingParams, rules: BalanceRules | None = None):
+    """Load and validate the corpus, and load the public sentiment data when the params ask for it."""
+    corpus = load_corpus(settings.data_dir)
+    validate_corpus(corpus, rules)
+    if params.limit:
+        corpus = {split: rows[: params.limit] for split, rows in corpus.items()}
+    sentiment = load_sentiment_data(settings.data_dir) if params.public_sentiment else None
+    if sentiment is not None and params.limit:
+        sentiment = SentimentData(_limit_per_split(sentiment.rows, params.limit), sentiment.dropped)
+    return TrainingData(corpus, sentiment)
+
+
+def _limit_per_split(rows, limit):
+    kept, seen = [], {}
+    for row in rows:
+        key = (row["origin"], row["split"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= limit:
+            kept.append(row)
+    return kept
+
+
+def make_embedder(settings: Settings) -> SentenceEmbedder:
+    """The cached embedder that training, evaluation and notebooks share."""
+    return SentenceEmbedder(
+        encoder=settings.encoder, cache_dir=settings.cache_dir, batch_size=settings.encode_batch_size
+    ).fit()
+
+
+def fit_classifier(embedder, data: TrainingData, params: TrainingParams) -> FeedbackClassifier:
+    """Fit the heads on corpus train plus public sentiment train, with domain rows up-weighted."""
+    rows = list(data.corpus["train"])
+    public = data.sentiment.split("train") if data.sentiment else []
+    X = embedder.transform([r["text"] for r in rows + public])
+    y = targets_from_records(rows + public)
+    weights = np.r_[np.full(len(rows), params.domain_weight), np.ones(len(public))]
+    classifier = FeedbackClassifier(
+        C_values=params.C_values, C_polarity=params.C_polarity, C_sentiment=params.C_sentiment,
+        random_state=params.random_state,
+    )  # fmt: skip
+    return classifier.fit(X, y, sample_weight=weights)
+
+
+def split_scores(embedder, classifier, review_threshold, records) -> dict:
+    """Probabilities and confidence for labelled records (the same numbers the Analyzer serves)."""
+    X = embedder.transform([r["text"] for r in records])
+    scores = {
+        "value": classifier.value_proba(X),
+        "polarity": classifier.polarity_proba(X),
+        "sentiment": classifier.sentiment_proba(X),
+    }
+    scores["confidence"] = decision_confidence(
+        scores["value"], classifier.thresholds_, scores["polarity"], scores["sentiment"]
+    )
+    return scores
+
+
+def corpus_metrics(y, scores, classifier, review_threshold) -> dict:
+    """All metrics of one labelled corpus split."""
+    return {
+        "values": value_metrics(y, scores["value"], classifier.thresholds_, scores["polarity"]),
+        "sentiment": sentiment_metrics(y[:, SENTIMENT_COLUMN], scores["sentiment"]),
+        "review": review_metrics(y, scores, classifier.thresholds_, review_threshold),
+        "texts": len(y),
+    }
+
+
+def public_metrics(embedder, classifier, rows) -> dict:
+    """Sentiment metrics on public rows (e.g. the NusaX test set)."""
+    X = embedder.transform([r["text"] for r in rows])
+    gold = np.array([SENTIMENTS.index(r["sentiment"]) for r in rows])
+    return sentiment_metrics(gold, classifier.sentiment_proba(X))
+
+
+def fit_and_tune(settings: Settings, data: TrainingData, params: TrainingParams):
+    """Fit on train; tune value and review thresholds on dev. Returns (embedder, classifier, review)."""
+    embedder = make_embedder(settings)
+    classifier = fit_classifier(embedder, data, params)
+    dev = data.corpus["dev"]
+    X_dev = embedder.transform([r["text"] for r in dev])
+    y_dev = targets_from_records(dev)
+    classifier.tune_thresholds(X_dev, y_dev)
+    review = tune_review_threshold(y_dev, split_scores(embedder, classifier, 0.0, dev), classifier.thresholds_)
+    return embedder, classifier, review
+
+
+def all_metrics(embedder, classifier, review, data: TrainingData) -> dict:
+    """Metrics on corpus dev and test and on NusaX valid and test (none of them used for fitting)."""
+    metrics = {}
+    for split in ("dev", "test"):
+        records = data.corpus[split]
+        scores = split_scores(embedder, classifier, review, records)
+        metrics[split] = corpus_metrics(targets_from_records(records), scores, classifier, review)
+    if data.sentiment:
+        for split in ("valid", "test"):
+            metrics[f"nusax_{split}"] = public_metrics(
+                embedder, classifier, data.sentiment.split(split, origin="nusax-senti-ind")
+            )
+    return metrics
+
+
+def data_sha256(settings: Settings) -> str:
+    """One sha256 over the corpus splits and the imported sentiment files."""
+    digest = hashlib.sha256(corpus_sha256(settings.data_dir).encode())
+    for path in sorted(sentiment_dir(settings.data_dir).rglob("*")):
+        if path.is_file():
+            digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def default_version(settings: Settings) -> str:
+    """``berakhlak-e5-YYYY.MM.DD`` (with a time suffix when that name is taken)."""
+    now = datetime.now(UTC)
+    version = f"berakhlak-e5-{now:%Y.%m.%d}"
+    if (settings.artifacts_root / version).exists():
+        version += f"-{now:%H%M%S}"
+    return version
+
+
+def train(
+    settings: Settings | None = None,
+    params: TrainingParams | None = None,
+    version: str | None = None,
+    rules: BalanceRules | None = None,
+) -> Analyzer:
+    """Train, evaluate on held-out splits, write ``artifacts/<version>/``; return the loaded model."""
+    settings = settings or Settings()
+    params = params or TrainingParams()
+    data = load_training_data(settings, params, rules)
+    embedder, classifier, review = fit_and_tune(settings, data, params)
+    version = version or default_version(settings)
+    manifest = {
+        "version": version,
+        "git_commit": git_commit(REPO_ROOT),
+        "training_data_sha256": data_sha256(settings),
+        "encoder": {"name": settings.encoder, "sha256": embedder.fingerprint_, "prompt": embedder.prompt},
+        "labels": {"values": list(VALUE_IDS), "polarities": list(POLARITIES), "sentiments": list(SENTIMENTS)},
+        "thresholds": {v: float(t) for v, t in zip(VALUE_IDS, classifier.thresholds_, strict=True)},
+        "review_threshold": review,
+        "params": asdict(params),
+        "libraries": library_versions(),
+        "metrics": all_metrics(embedder, classifier, review, data),
+    }
+    directory = save_artifact(settings.artifacts_root / version, classifier_to_arrays(classifier), manifest)
+    return Analyzer.load(directory, settings)
