@@ -68,9 +68,7 @@ def length_histogram(splits) -> list[str]:
     words = [len(r["text"].split()) for r in _rows(splits)]
     counts = [sum(low <= w <= high for w in words) for low, high in LENGTH_BINS]
     widest = max(counts)
-    rows = [
-        f"Length in words (min {min(words)}, median {sorted(words)[len(words) // 2]}, max {max(words)}):"
-    ]
+    rows = [f"Length in words (min {min(words)}, median {sorted(words)[len(words) // 2]}, max {max(words)}):"]
     rows += ["", "```"]
     for (low, high), n in zip(LENGTH_BINS, counts, strict=True):
         label = f"{low}-{high}" if high < 10_000 else f"{low}+"

@@ -55,6 +55,7 @@ class Settings:
     api_keys: tuple[str, ...] = field(default_factory=tuple)
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: str = "INFO"
+    metrics_dir: Path | None = None  # Prometheus multiprocess folder, for several gunicorn workers
 
     # Batch tagging
     chunk_size: int = 2000

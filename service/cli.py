@@ -57,6 +57,18 @@ def _headline(m: dict) -> dict:
     }
 
 
+def cmd_tune(args) -> int:
+    """Choose training hyper-parameters on dev and print them as ``berakhlak train`` options."""
+    from model.tuning import tune
+
+    best, _ = tune(_settings(args), log=lambda trial: print(json.dumps(trial)))
+    print(
+        f"best: --c-values {best.C_values} --c-polarity {best.C_polarity} "
+        f"--c-sentiment {best.C_sentiment} --domain-weight {best.domain_weight}"
+    )
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     """Evaluate an artifact; write ``reports/<version>/`` and the model card."""
     from model.evaluation import evaluate
@@ -106,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-public-sentiment", action="store_true", help="train sentiment on the corpus alone")
     train.add_argument("--random-state", type=int, default=0)
     train.set_defaults(func=cmd_train)
+
+    tune = commands.add_parser("tune", help="choose training hyper-parameters on dev (never on test)")
+    tune.set_defaults(func=cmd_tune)
 
     evaluate = commands.add_parser("evaluate", help="write reports/<version>/ for an artifact")
     evaluate.add_argument("--model-dir", type=Path, help="artifact folder (default: the shipped model)")
