@@ -10,6 +10,7 @@ import numpy as np
 from model.artifacts import load_artifact
 from model.errors import ArtifactError, EncoderError
 from model.estimators import N_VALUES, FeedbackClassifier, SentenceEmbedder
+from model.features import features_from_arrays
 from model.heads import STATE, CalibratedLinearClassifier
 from model.labels import SENTIMENTS, VALUE_IDS
 from model.settings import Settings
@@ -69,8 +70,8 @@ def decision_confidence(value_p, thresholds, polarity_p, sentiment_p) -> np.ndar
 class Analyzer:
     """A loaded model: the encoder, the heads, the thresholds and the manifest."""
 
-    def __init__(self, embedder: SentenceEmbedder, classifier: FeedbackClassifier, manifest: dict):
-        self.embedder = embedder
+    def __init__(self, features, classifier: FeedbackClassifier, manifest: dict):
+        self.features = features
         self.classifier = classifier
         self.manifest = manifest
         self.review_threshold = float(manifest.get("review_threshold", 0.0))
@@ -87,7 +88,7 @@ class Analyzer:
 
     @classmethod
     def load(cls, model_dir: Path | None = None, settings: Settings | None = None) -> Analyzer:
-        """Verify and load an artifact, with the encoder it was trained with."""
+        """Verify and load an artifact, with the encoder and lexical features it was trained with."""
         settings = settings or Settings()
         manifest, arrays = load_artifact(Path(model_dir or settings.model_dir))
         encoder = manifest["encoder"]
@@ -100,11 +101,12 @@ class Analyzer:
                 f"the artifact was trained with encoder sha256 {encoder['sha256'][:12]}..., "
                 f"but {encoder['name']!r} loads as {embedder.fingerprint_[:12]}..."
             )
-        return cls(embedder, classifier_from_arrays(arrays), manifest)
+        features = features_from_arrays(embedder, manifest.get("features", {}).get("lexical"), arrays)
+        return cls(features, classifier_from_arrays(arrays), manifest)
 
     def scores(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Raw probabilities for a batch: ``value``, ``polarity``, ``sentiment`` and ``confidence``."""
-        features = self.embedder.transform(texts)
+        features = self.features.transform(texts)
         value_p = self.classifier.value_proba(features)
         polarity_p = self.classifier.polarity_proba(features)
         sentiment_p = self.classifier.sentiment_proba(features)
@@ -154,7 +156,7 @@ class Analyzer:
         multi = [j for j, i in enumerate(owners) if per_text[i] > 1]
         sentence_p = np.zeros((len(sentences), N_VALUES))
         if multi:
-            features = self.embedder.transform([sentences[j] for j in multi])
+            features = self.features.transform([sentences[j] for j in multi])
             sentence_p[multi] = self.classifier.value_proba(features)
         best: dict[tuple[int, int], tuple[float, str]] = {}
         for j, i in enumerate(owners):

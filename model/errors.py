@@ -53,3 +53,7 @@ class PayloadTooLargeError(InputError):
 
 class ModelNotReadyError(BerakhlakError):
     """The model has not finished loading."""
+
+
+class ResumeError(BerakhlakError):
+    """Parts left by an interrupted batch run belong to a different input, model or options."""

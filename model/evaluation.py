@@ -17,15 +17,15 @@ def evaluate_artifact(settings: Settings | None = None, model_dir: Path | None =
     """Metrics of a saved model on corpus dev/test and NusaX valid/test."""
     settings = settings or Settings()
     analyzer = Analyzer.load(model_dir or settings.model_dir, settings)
-    embedder, classifier, review = analyzer.embedder, analyzer.classifier, analyzer.review_threshold
+    features, classifier, review = analyzer.features, analyzer.classifier, analyzer.review_threshold
     corpus = load_corpus(settings.data_dir)
     metrics = {}
     for split in ("dev", "test"):
-        scores = split_scores(embedder, classifier, review, corpus[split])
+        scores = split_scores(features, classifier, review, corpus[split])
         metrics[split] = corpus_metrics(targets_from_records(corpus[split]), scores, classifier, review)
     sentiment = load_sentiment_data(settings.data_dir)
     for split in ("valid", "test"):
-        metrics[f"nusax_{split}"] = public_metrics(embedder, classifier, sentiment.split(split, "nusax-senti-ind"))
+        metrics[f"nusax_{split}"] = public_metrics(features, classifier, sentiment.split(split, "nusax-senti-ind"))
     return {"manifest": analyzer.manifest, "metrics": metrics}
 
 

@@ -12,7 +12,9 @@ from model.analyzer import Analyzer, classifier_to_arrays, decision_confidence
 from model.artifacts import git_commit, library_versions, save_artifact, sha256_file
 from model.data import BalanceRules, corpus_sha256, load_corpus, validate_corpus
 from model.estimators import SENTIMENT_COLUMN, FeedbackClassifier, SentenceEmbedder, targets_from_records
+from model.features import embedder_of, features_to_arrays, lexical_manifest, make_features
 from model.labels import POLARITIES, SENTIMENTS, VALUE_IDS
+from model.lexical import LexicalFeatures
 from model.metrics import review_metrics, sentiment_metrics, tune_review_threshold, value_metrics
 from model.sentiment_data import SentimentData, load_sentiment_data, sentiment_dir
 from model.settings import REPO_ROOT, Settings
@@ -27,6 +29,9 @@ class TrainingParams:
     C_sentiment: float = 1.0
     domain_weight: float = 3.0  # weight of a corpus row against a public sentiment row
     public_sentiment: bool = True
+    lexical: bool = True  # TF-IDF beside the embeddings (kept: it helps on dev, see benchmarks/lexical_ablation.py)
+    lexical_max_features: int = 3000
+    lexical_weight: float = 1.0
     limit: int | None = None  # first N rows of every split, for quick runs in tests and notebooks
     random_state: int = 0
 
@@ -68,11 +73,20 @@ def make_embedder(settings: Settings) -> SentenceEmbedder:
     ).fit()
 
 
-def fit_classifier(embedder, data: TrainingData, params: TrainingParams) -> FeedbackClassifier:
+def fit_features(settings: Settings, data: TrainingData, params: TrainingParams):
+    """Embeddings plus (if enabled) TF-IDF whose vocabulary is learned from the corpus train split only."""
+    lexical = None
+    if params.lexical:
+        lexical = LexicalFeatures(max_features=params.lexical_max_features, weight=params.lexical_weight)
+        lexical.fit([r["text"] for r in data.corpus["train"]])
+    return make_features(make_embedder(settings), lexical)
+
+
+def fit_classifier(features, data: TrainingData, params: TrainingParams) -> FeedbackClassifier:
     """Fit the heads on corpus train plus public sentiment train, with domain rows up-weighted."""
     rows = list(data.corpus["train"])
     public = data.sentiment.split("train") if data.sentiment else []
-    X = embedder.transform([r["text"] for r in rows + public])
+    X = features.transform([r["text"] for r in rows + public])
     y = targets_from_records(rows + public)
     weights = np.r_[np.full(len(rows), params.domain_weight), np.ones(len(public))]
     classifier = FeedbackClassifier(
@@ -82,9 +96,9 @@ def fit_classifier(embedder, data: TrainingData, params: TrainingParams) -> Feed
     return classifier.fit(X, y, sample_weight=weights)
 
 
-def split_scores(embedder, classifier, review_threshold, records) -> dict:
+def split_scores(features, classifier, review_threshold, records) -> dict:
     """Probabilities and confidence for labelled records (the same numbers the Analyzer serves)."""
-    X = embedder.transform([r["text"] for r in records])
+    X = features.transform([r["text"] for r in records])
     scores = {
         "value": classifier.value_proba(X),
         "polarity": classifier.polarity_proba(X),
@@ -106,36 +120,36 @@ def corpus_metrics(y, scores, classifier, review_threshold) -> dict:
     }
 
 
-def public_metrics(embedder, classifier, rows) -> dict:
+def public_metrics(features, classifier, rows) -> dict:
     """Sentiment metrics on public rows (e.g. the NusaX test set)."""
-    X = embedder.transform([r["text"] for r in rows])
+    X = features.transform([r["text"] for r in rows])
     gold = np.array([SENTIMENTS.index(r["sentiment"]) for r in rows])
     return sentiment_metrics(gold, classifier.sentiment_proba(X))
 
 
 def fit_and_tune(settings: Settings, data: TrainingData, params: TrainingParams):
-    """Fit on train; tune value and review thresholds on dev. Returns (embedder, classifier, review)."""
-    embedder = make_embedder(settings)
-    classifier = fit_classifier(embedder, data, params)
+    """Fit on train; tune value and review thresholds on dev. Returns (features, classifier, review)."""
+    features = fit_features(settings, data, params)
+    classifier = fit_classifier(features, data, params)
     dev = data.corpus["dev"]
-    X_dev = embedder.transform([r["text"] for r in dev])
+    X_dev = features.transform([r["text"] for r in dev])
     y_dev = targets_from_records(dev)
     classifier.tune_thresholds(X_dev, y_dev)
-    review = tune_review_threshold(y_dev, split_scores(embedder, classifier, 0.0, dev), classifier.thresholds_)
-    return embedder, classifier, review
+    review = tune_review_threshold(y_dev, split_scores(features, classifier, 0.0, dev), classifier.thresholds_)
+    return features, classifier, review
 
 
-def all_metrics(embedder, classifier, review, data: TrainingData) -> dict:
+def all_metrics(features, classifier, review, data: TrainingData) -> dict:
     """Metrics on corpus dev and test and on NusaX valid and test (none of them used for fitting)."""
     metrics = {}
     for split in ("dev", "test"):
         records = data.corpus[split]
-        scores = split_scores(embedder, classifier, review, records)
+        scores = split_scores(features, classifier, review, records)
         metrics[split] = corpus_metrics(targets_from_records(records), scores, classifier, review)
     if data.sentiment:
         for split in ("valid", "test"):
             metrics[f"nusax_{split}"] = public_metrics(
-                embedder, classifier, data.sentiment.split(split, origin="nusax-senti-ind")
+                features, classifier, data.sentiment.split(split, origin="nusax-senti-ind")
             )
     return metrics
 
@@ -168,7 +182,8 @@ def train(
     settings = settings or Settings()
     params = params or TrainingParams()
     data = load_training_data(settings, params, rules)
-    embedder, classifier, review = fit_and_tune(settings, data, params)
+    features, classifier, review = fit_and_tune(settings, data, params)
+    embedder = embedder_of(features)
     version = version or default_version(settings)
     manifest = {
         "version": version,
@@ -176,11 +191,13 @@ def train(
         "training_data_sha256": data_sha256(settings),
         "encoder": {"name": settings.encoder, "sha256": embedder.fingerprint_, "prompt": embedder.prompt},
         "labels": {"values": list(VALUE_IDS), "polarities": list(POLARITIES), "sentiments": list(SENTIMENTS)},
+        "features": {"embeddings": embedder.n_features_out_, "lexical": lexical_manifest(features)},
         "thresholds": {v: float(t) for v, t in zip(VALUE_IDS, classifier.thresholds_, strict=True)},
         "review_threshold": review,
         "params": asdict(params),
         "libraries": library_versions(),
-        "metrics": all_metrics(embedder, classifier, review, data),
+        "metrics": all_metrics(features, classifier, review, data),
     }
-    directory = save_artifact(settings.artifacts_root / version, classifier_to_arrays(classifier), manifest)
+    arrays = classifier_to_arrays(classifier) | features_to_arrays(features)
+    directory = save_artifact(settings.artifacts_root / version, arrays, manifest)
     return Analyzer.load(directory, settings)

@@ -15,7 +15,7 @@ import numpy as np
 from model.estimators import SENTIMENT_COLUMN, FeedbackClassifier, targets_from_records
 from model.metrics import sentiment_metrics, value_metrics
 from model.settings import Settings
-from model.training import TrainingParams, load_training_data, make_embedder
+from model.training import TrainingParams, fit_features, load_training_data
 
 DEFAULT_GRID = {
     "C_values": (0.3, 1.0, 3.0, 10.0),
@@ -38,14 +38,14 @@ def tune(settings: Settings | None = None, grid: dict | None = None, log=print) 
     settings = settings or Settings()
     grid = {**DEFAULT_GRID, **(grid or {})}
     data = load_training_data(settings, TrainingParams())
-    embedder = make_embedder(settings)
+    features = fit_features(settings, data, TrainingParams())
     train = data.corpus["train"] + data.sentiment.split("train")
     n_corpus = len(data.corpus["train"])
-    X, y = embedder.transform([r["text"] for r in train]), targets_from_records(train)
+    X, y = features.transform([r["text"] for r in train]), targets_from_records(train)
     dev = data.corpus["dev"]
-    X_dev, y_dev = embedder.transform([r["text"] for r in dev]), targets_from_records(dev)
+    X_dev, y_dev = features.transform([r["text"] for r in dev]), targets_from_records(dev)
     nusax = data.sentiment.split("valid", "nusax-senti-ind")
-    X_nx, y_nx = embedder.transform([r["text"] for r in nusax]), targets_from_records(nusax)[:, SENTIMENT_COLUMN]
+    X_nx, y_nx = features.transform([r["text"] for r in nusax]), targets_from_records(nusax)[:, SENTIMENT_COLUMN]
     best, trials = TrainingParams(), []
     for weight, C_sentiment in itertools.product(grid["domain_weight"], grid["C_sentiment"]):
         params = replace(best, domain_weight=weight, C_sentiment=C_sentiment)

@@ -44,7 +44,7 @@ def build_tiny_encoder(directory: Path) -> Path:
     """Save a random 2-layer BERT sentence-transformers model to ``directory``; returns it."""
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers import models as st_models
+    from sentence_transformers.sentence_transformer import modules as st_models
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
