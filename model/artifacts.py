@@ -80,6 +80,7 @@ def save_artifact(directory: Path, arrays: dict[str, np.ndarray], manifest: dict
         "files": {HEADS: sha256_file(staging / HEADS)},
     }
     (staging / MANIFEST).write_text(json.dumps(full, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    staging.chmod(0o755)  # mkdtemp makes it private; the service may run as another user than the trainer
     os.rename(staging, directory)
     return directory
 

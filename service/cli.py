@@ -37,6 +37,7 @@ def cmd_train(args) -> int:
         C_polarity=args.c_polarity,
         C_sentiment=args.c_sentiment,
         domain_weight=args.domain_weight,
+        review_budget=args.review_budget,
         public_sentiment=not args.no_public_sentiment,
         limit=args.limit,
         random_state=args.random_state,
@@ -113,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, help="use only the first N rows of every split (quick runs)")
     train.add_argument("--c-values", type=float, default=1.0)
     train.add_argument("--c-polarity", type=float, default=1.0)
-    train.add_argument("--c-sentiment", type=float, default=1.0)
+    train.add_argument("--c-sentiment", type=float, default=3.0)
     train.add_argument("--domain-weight", type=float, default=3.0)
+    train.add_argument("--review-budget", type=float, default=0.25, help="share of dev texts to flag for review")
     train.add_argument("--no-public-sentiment", action="store_true", help="train sentiment on the corpus alone")
     train.add_argument("--random-state", type=int, default=0)
     train.set_defaults(func=cmd_train)
