@@ -1,6 +1,6 @@
 """Batch engines: texts/s of ``tag_file`` with the local engine and with a LocalCluster, peak RSS, scaling.
 
-Tags the same generated Parquet file (see ``benchmarks/tag.py`` for the texts) in this process, then on a
+Tags the same generated Parquet file (see ``benchmarks/feedback_texts.py``) in this process, then on a
 LocalCluster of single-threaded worker processes, and checks both outputs are identical. Start-up (loading the
 model, starting the workers) is timed apart from tagging; peak RSS adds up this process and all its children.
 
@@ -23,7 +23,8 @@ import psutil
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tag import benchmark_settings, feedback_texts
+from feedback_texts import feedback_texts
+from tag import benchmark_settings
 
 from model.analyzer import Analyzer
 from model.batch import tag_file

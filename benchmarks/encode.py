@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from feedback_texts import feedback_texts
@@ -47,10 +47,7 @@ def main() -> None:
     print(f"texts: {len(texts)} (words median {statistics.median(words):.0f}, max {max(words)})")
     print(f"batch encoding (batch size {args.batch_size}): {len(texts) / elapsed:.1f} texts/s ({elapsed:.1f} s)")
     print(f"single text: median {np.median(latencies):.1f} ms, p95 {np.percentile(latencies, 95):.1f} ms")
-    print(f"peak RSS: {psutil.Process().memory_info().rss / 2**20:.0f} MiB (current; see ru_maxrss below)")
-    import resource
-
-    print(f"ru_maxrss: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

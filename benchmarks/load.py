@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+from feedback_texts import feedback_texts
 
 from model.labels import SENTIMENTS, VALUE_IDS
 from model.settings import REPO_ROOT, Settings
@@ -36,46 +37,6 @@ RESULT_FIELDS = {
     "id", "values", "value_scores", "value_polarity", "sentiment", "sentiment_scores",
     "needs_review", "evidence", "model_version", "truncated",
 }  # fmt: skip
-
-SERVICES = [
-    "kantor Disdukcapil", "loket KTP-el", "Samsat", "Satpas SIM", "kantor imigrasi", "puskesmas", "RSUD",
-    "kantor kelurahan", "kantor kecamatan", "BPJS Kesehatan", "PDAM", "Mal Pelayanan Publik", "kantor pajak",
-    "layanan OSS", "posyandu", "kantor pos", "dinas sosial", "pendaftaran PPDB",
-]  # fmt: skip
-OPENERS = [
-    "Kemarin saya ke {s}", "Tadi pagi urus dokumen di {s}", "Min, mau lapor soal {s}", "Pengalaman saya di {s}",
-    "Sudah tiga kali bolak-balik ke {s}", "Baru selesai antre di {s}", "Ibu saya berobat di {s}",
-    "Anak saya daftar lewat {s}", "Minggu lalu ngurus berkas di {s}",
-]  # fmt: skip
-ASPECTS = [
-    "antreannya lama sekali, dari jam 7 baru dipanggil jam 12", "petugasnya ramah dan cepat tanggap",
-    "ada oknum minta uang pelicin biar cepat", "calo berkeliaran di depan loket", "biayanya jelas dan ditempel",
-    "data di KK saya salah ketik padahal sudah dicek", "petugasnya paham aturan dan menjelaskan dengan sabar",
-    "saya dibentak karena berkas kurang satu", "petugas membantu lansia mengisi formulir",
-    "data pribadi pemohon katanya bocor ke pinjol", "pegawainya pakai atribut kampanye waktu melayani",
-    "aplikasinya error terus, harus ke kantor juga", "sekarang bisa daftar online dan tinggal ambil",
-    "saya dilempar dari satu instansi ke instansi lain", "koordinasi dengan rumah sakit rujukan sudah bagus",
-    "sistemnya gak nyambung antar dinas jadi isi data ulang", "jam buka gak sesuai yang diumumkan",
-    "ruang tunggunya panas dan kursinya kurang", "prosesnya cuma 15 menit, mantap",
-]  # fmt: skip
-CLOSERS = [
-    "Tolong diperbaiki.", "Terima kasih banyak!", "Kecewa berat.", "Mohon info jam buka hari Sabtu?",
-    "Semoga dipertahankan 👍", "Tolong ditindak tegas.", "Bagaimana cara mengadu resmi?", "", "Parah bgt sih.",
-]  # fmt: skip
-
-
-def feedback_texts(n: int, seed: int) -> list[str]:
-    """``n`` varied, realistic feedback texts (generated, never read from the corpus)."""
-    rng = random.Random(seed)
-    texts = []
-    for _ in range(n):
-        opener = rng.choice(OPENERS).format(s=rng.choice(SERVICES))
-        aspects = rng.sample(ASPECTS, rng.choice([1, 1, 2, 3]))
-        text = f"{opener}, {'. Terus '.join(aspects)}. {rng.choice(CLOSERS)}".strip()
-        if rng.random() < 0.2:
-            text = text.lower().replace("tidak", "gak").replace("sudah", "udah")
-        texts.append(text)
-    return texts
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.artifacts import sha256_file
 from model.errors import EncoderError
 from model.settings import EMBEDDED_E5
 
@@ -61,15 +62,7 @@ def encoder_fingerprint(name: str, cache_dir: Path) -> str:
     for path in sorted(location.rglob("*")):
         if path.is_file() and (path.suffix in {".safetensors", ".bin"} or path.name == "tokenizer.json"):
             digest.update(path.relative_to(location).as_posix().encode())
-            digest.update(_file_sha256(path).encode())
-    return digest.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+            digest.update(sha256_file(path).encode())
     return digest.hexdigest()
 
 

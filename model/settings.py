@@ -35,7 +35,9 @@ class Settings:
     data_dir: Path = REPO_ROOT / "training_data"
     cache_dir: Path = Path.home() / ".cache" / "berakhlak"
     embedding_cache: bool = True
-    encode_batch_size: int = 32
+    # 8, not 32: a request's texts pad to the longest of their encoder batch; measured 2x faster for
+    # 32-text requests, 10% slower for large sorted files (benchmarks/RESULTS.md)
+    encode_batch_size: int = 8
     random_state: int = 0
 
     # HTTP service
