@@ -67,6 +67,16 @@ def decision_confidence(value_p, thresholds, polarity_p, sentiment_p) -> np.ndar
     return value_conf.prod(axis=1) * polarity_conf.prod(axis=1) * sentiment_p.max(axis=1)
 
 
+def score_texts(features, classifier: FeedbackClassifier, texts: list[str]) -> dict[str, np.ndarray]:
+    """Probabilities for a batch (``value``, ``polarity``, ``sentiment``) and the decision ``confidence``."""
+    X = features.transform(texts)
+    value_p = classifier.value_proba(X)
+    polarity_p = classifier.polarity_proba(X)
+    sentiment_p = classifier.sentiment_proba(X)
+    confidence = decision_confidence(value_p, classifier.thresholds_, polarity_p, sentiment_p)
+    return {"value": value_p, "polarity": polarity_p, "sentiment": sentiment_p, "confidence": confidence}
+
+
 class Analyzer:
     """A loaded model: the encoder, the heads, the thresholds and the manifest."""
 
@@ -106,12 +116,7 @@ class Analyzer:
 
     def scores(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Raw probabilities for a batch: ``value``, ``polarity``, ``sentiment`` and ``confidence``."""
-        features = self.features.transform(texts)
-        value_p = self.classifier.value_proba(features)
-        polarity_p = self.classifier.polarity_proba(features)
-        sentiment_p = self.classifier.sentiment_proba(features)
-        confidence = decision_confidence(value_p, self.classifier.thresholds_, polarity_p, sentiment_p)
-        return {"value": value_p, "polarity": polarity_p, "sentiment": sentiment_p, "confidence": confidence}
+        return score_texts(self.features, self.classifier, texts)
 
     def predict(self, texts: list[str], evidence: bool = True) -> list[dict]:
         """Tag a batch of texts (encoded as one batch); one record per text, in order."""

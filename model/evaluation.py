@@ -6,26 +6,18 @@ from pathlib import Path
 
 from model.analyzer import Analyzer
 from model.data import load_corpus
-from model.estimators import targets_from_records
 from model.report import NUSAX_BASELINES, write_report
 from model.sentiment_data import load_sentiment_data
 from model.settings import Settings
-from model.training import corpus_metrics, public_metrics, split_scores
+from model.training import TrainingData, all_metrics
 
 
 def evaluate_artifact(settings: Settings | None = None, model_dir: Path | None = None) -> dict:
     """Metrics of a saved model on corpus dev/test and NusaX valid/test."""
     settings = settings or Settings()
     analyzer = Analyzer.load(model_dir or settings.model_dir, settings)
-    features, classifier, review = analyzer.features, analyzer.classifier, analyzer.review_threshold
-    corpus = load_corpus(settings.data_dir)
-    metrics = {}
-    for split in ("dev", "test"):
-        scores = split_scores(features, classifier, review, corpus[split])
-        metrics[split] = corpus_metrics(targets_from_records(corpus[split]), scores, classifier, review)
-    sentiment = load_sentiment_data(settings.data_dir)
-    for split in ("valid", "test"):
-        metrics[f"nusax_{split}"] = public_metrics(features, classifier, sentiment.split(split, "nusax-senti-ind"))
+    data = TrainingData(load_corpus(settings.data_dir), load_sentiment_data(settings.data_dir))
+    metrics = all_metrics(analyzer.features, analyzer.classifier, analyzer.review_threshold, data)
     return {"manifest": analyzer.manifest, "metrics": metrics}
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from model.analyzer import Analyzer, classifier_to_arrays, decision_confidence
+from model.analyzer import Analyzer, classifier_to_arrays, score_texts
 from model.artifacts import git_commit, library_versions, save_artifact, sha256_file
 from model.data import BalanceRules, corpus_sha256, load_corpus, validate_corpus
 from model.estimators import SENTIMENT_COLUMN, FeedbackClassifier, SentenceEmbedder, targets_from_records
@@ -97,18 +97,9 @@ def fit_classifier(features, data: TrainingData, params: TrainingParams) -> Feed
     return classifier.fit(X, y, sample_weight=weights)
 
 
-def split_scores(features, classifier, review_threshold, records) -> dict:
+def split_scores(features, classifier, records) -> dict:
     """Probabilities and confidence for labelled records (the same numbers the Analyzer serves)."""
-    X = features.transform([r["text"] for r in records])
-    scores = {
-        "value": classifier.value_proba(X),
-        "polarity": classifier.polarity_proba(X),
-        "sentiment": classifier.sentiment_proba(X),
-    }
-    scores["confidence"] = decision_confidence(
-        scores["value"], classifier.thresholds_, scores["polarity"], scores["sentiment"]
-    )
-    return scores
+    return score_texts(features, classifier, [r["text"] for r in records])
 
 
 def corpus_metrics(y, scores, classifier, review_threshold) -> dict:
@@ -136,7 +127,7 @@ def fit_and_tune(settings: Settings, data: TrainingData, params: TrainingParams)
     X_dev = features.transform([r["text"] for r in dev])
     y_dev = targets_from_records(dev)
     classifier.tune_thresholds(X_dev, y_dev)
-    review = tune_review_threshold(split_scores(features, classifier, 0.0, dev), params.review_budget)
+    review = tune_review_threshold(split_scores(features, classifier, dev), params.review_budget)
     return features, classifier, review
 
 
@@ -145,7 +136,7 @@ def all_metrics(features, classifier, review, data: TrainingData) -> dict:
     metrics = {}
     for split in ("dev", "test"):
         records = data.corpus[split]
-        scores = split_scores(features, classifier, review, records)
+        scores = split_scores(features, classifier, records)
         metrics[split] = corpus_metrics(targets_from_records(records), scores, classifier, review)
     if data.sentiment:
         for split in ("valid", "test"):
