@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.metrics import f1_score
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from model.encoder import QUERY_PROMPT, EmbeddingCache, embed_texts, encoder_fingerprint, load_encoder
 from model.heads import CalibratedLinearClassifier, probability_of
@@ -87,6 +87,10 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
     """Value, polarity and sentiment heads over a feature matrix, with calibrated probabilities.
 
     Per-value decision thresholds default to 0.5; ``tune_thresholds`` sets them on held-out data.
+    ``value_head="ternary"`` trains each value head on absent / violated / shown instead of absent / present:
+    the words that signal a violated value differ from those that signal it shown, so one linear boundary for
+    "present" has to straddle both. On the extended corpus it was no better on dev than binary heads
+    (``benchmarks/dev_ablation.py``), so binary is the default.
     """
 
     def __init__(
@@ -94,6 +98,7 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
         C_values=1.0,
         C_polarity=1.0,
         C_sentiment=1.0,
+        value_head="binary",
         class_weight="balanced",
         calibration_cv=3,
         max_iter=2000,
@@ -102,6 +107,7 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
         self.C_values = C_values
         self.C_polarity = C_polarity
         self.C_sentiment = C_sentiment
+        self.value_head = value_head
         self.class_weight = class_weight
         self.calibration_cv = calibration_cv
         self.max_iter = max_iter
@@ -115,10 +121,12 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit every head on the rows where its target is known; returns self."""
-        X = validate_data(self, X, reset=True, dtype=np.float64)
-        y = self._check_targets(y, len(X))
-        weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        self.value_heads_ = [self._fit_masked(X, y[:, j], weights, self.C_values) for j in range(N_VALUES)]
+        X = validate_data(self, X, reset=True, dtype=np.float64, accept_sparse="csr")
+        y = self._check_targets(y, X.shape[0])
+        weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.value_heads_ = [
+            self._fit_masked(X, self._value_target(y, j), weights, self.C_values) for j in range(N_VALUES)
+        ]
         self.polarity_heads_ = [
             self._fit_masked(X, y[:, POLARITY_OFFSET + j], weights, self.C_polarity) for j in range(N_VALUES)
         ]
@@ -128,6 +136,16 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
         self.thresholds_ = np.full(N_VALUES, 0.5)
         self.classes_ = np.arange(len(SENTIMENTS))
         return self
+
+    def _value_target(self, y, j):
+        if self.value_head == "binary":
+            return y[:, j]
+        if self.value_head == "ternary":
+            polarity = y[:, POLARITY_OFFSET + j]
+            if ((y[:, j] == 1) & (polarity == UNKNOWN)).any():
+                raise ValueError("value_head='ternary' needs the polarity of every present value")
+            return np.where(y[:, j] == 1, 1 + polarity, y[:, j])  # 0 absent, 1 violated, 2 shown
+        raise ValueError(f"value_head must be 'binary' or 'ternary', not {self.value_head!r}")
 
     @staticmethod
     def _check_targets(y, n_rows):
@@ -144,12 +162,12 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
 
     def _features(self, X):
         check_is_fitted(self, "sentiment_head_")
-        return validate_data(self, X, reset=False, dtype=np.float64)
+        return validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
 
     def value_proba(self, X) -> np.ndarray:
         """Calibrated probability that each value applies, shape (n, 7)."""
         X = self._features(X)
-        return np.column_stack([probability_of(h, X) for h in self.value_heads_])
+        return np.column_stack([1.0 - probability_of(h, X, label=0) for h in self.value_heads_])
 
     def polarity_proba(self, X) -> np.ndarray:
         """Probability that each value, if it applies, is shown (pos) rather than violated, shape (n, 7)."""
@@ -175,7 +193,7 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
     def tune_thresholds(self, X, y, grid=None) -> FeedbackClassifier:
         """Choose each value's threshold to maximise its F1 on held-out ``(X, y)``."""
         grid = np.round(np.arange(0.05, 0.96, 0.01), 2) if grid is None else grid
-        y = self._check_targets(y, len(X))
+        y = self._check_targets(y, _num_samples(X))
         scores = self.value_proba(X)
         for j in range(N_VALUES):
             known = y[:, j] != UNKNOWN
@@ -186,7 +204,7 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean of value macro-F1 (rows with value labels) and sentiment macro-F1."""
-        y = self._check_targets(y, len(X))
+        y = self._check_targets(y, _num_samples(X))
         predicted = self.predict(X)
         parts = []
         labelled = (y[:, :N_VALUES] != UNKNOWN).all(axis=1)
@@ -201,6 +219,7 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
         return tags

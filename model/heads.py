@@ -47,7 +47,7 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit the regression, then the calibration map; returns self."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse="csr")
         check_classification_targets(y)
         sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
         if not sample_weight.any():
@@ -80,18 +80,18 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
         return scores
 
     def _raw(self, X):
-        return X @ self.coef_.T + self.intercept_
+        return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def decision_function(self, X):
         """Uncalibrated linear scores (1-D for two classes, like LogisticRegression)."""
         check_is_fitted(self, STATE)
-        scores = self._raw(validate_data(self, X, reset=False, dtype=np.float64))
+        scores = self._raw(validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr"))
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X):
         """Calibrated class probabilities, columns in ``classes_`` order."""
         check_is_fitted(self, STATE)
-        scores = self._raw(validate_data(self, X, reset=False, dtype=np.float64))
+        scores = self._raw(validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr"))
         if len(self.classes_) == 1:
             return np.ones((len(scores), 1))
         if len(self.classes_) == 2:
@@ -99,6 +99,11 @@ class CalibratedLinearClassifier(ClassifierMixin, BaseEstimator):
             positive = sigmoid(a * scores[:, 0] + b)
             return np.column_stack([1.0 - positive, positive])
         return softmax(scores / self.calibration_[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def predict(self, X):
         """The most probable class."""

@@ -1,6 +1,6 @@
 """Lexical features: TF-IDF over spaCy-normalised text (slang table + Indonesian lemmas).
 
-Kept because they help on dev (``benchmarks/lexical_ablation.py``): keyword cues such as *pungli*, *calo*
+Kept because they help on dev (``benchmarks/dev_ablation.py``): keyword cues such as *pungli*, *calo*
 or *dilempar* are sharper in word n-grams than in a mean-pooled sentence embedding. The learned state is
 the vocabulary (a string array) and the idf weights, so artifacts store them without pickle.
 """
@@ -16,7 +16,11 @@ from model.text import normalise_text
 
 
 class LexicalFeatures(TransformerMixin, BaseEstimator):
-    """TF-IDF of normalised word n-grams, L2-normalised and scaled by ``weight`` (dense float32 output)."""
+    """TF-IDF of normalised word n-grams, L2-normalised and scaled by ``weight`` (sparse CSR float32 output).
+
+    Sparse because a text holds a few dozen of the thousands of terms: a dense chunk of 2,000 texts by
+    12,000 terms cost about 0.3 GB of peak memory in tagging (``benchmarks/tag.py``).
+    """
 
     def __init__(self, max_features=3000, ngram_range=(1, 2), min_df=2, weight=1.0):
         self.max_features = max_features
@@ -40,12 +44,21 @@ class LexicalFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Texts -> float32 array (n, n_terms)."""
+        """Texts -> sparse CSR float32 matrix (n, n_terms)."""
         check_is_fitted(self, ("vocabulary_", "idf_"))
-        vectorizer = self._vectorizer({term: i for i, term in enumerate(self.vocabulary_)})
-        vectorizer.idf_ = self.idf_
-        matrix = vectorizer.transform([normalise_text(t) for t in X])
-        return (matrix.toarray() * self.weight).astype(np.float32)
+        matrix = self._fitted_vectorizer().transform([normalise_text(t) for t in X])
+        return (matrix * self.weight).astype(np.float32).tocsr()
+
+    def _fitted_vectorizer(self):
+        # Rebuilding the term index on every call cost more than tagging one short text. The cache holds the
+        # learned arrays it was built from, so a refit or arrays loaded from an artifact are never served stale.
+        cached = self.__dict__.get("_vectorizer_cache")
+        if cached is None or cached[0] is not self.vocabulary_ or cached[1] is not self.idf_:
+            vectorizer = self._vectorizer({term: i for i, term in enumerate(self.vocabulary_)})
+            vectorizer.idf_ = self.idf_
+            cached = (self.vocabulary_, self.idf_, vectorizer)
+            self.__dict__["_vectorizer_cache"] = cached
+        return cached[2]
 
     def get_feature_names_out(self, input_features=None):
         """The terms, prefixed ``tfidf=``."""

@@ -16,25 +16,9 @@ from model.features import embedder_of, features_to_arrays, lexical_manifest, ma
 from model.labels import POLARITIES, SENTIMENTS, VALUE_IDS
 from model.lexical import LexicalFeatures
 from model.metrics import review_metrics, sentiment_metrics, tune_review_threshold, value_metrics
-from model.sentiment_data import SentimentData, load_sentiment_data, sentiment_dir
+from model.params import TrainingParams
+from model.sentiment_data import NUSAX, SentimentData, load_sentiment_data, sentiment_dir
 from model.settings import REPO_ROOT, Settings
-
-
-@dataclass(frozen=True)
-class TrainingParams:
-    """Hyper-parameters of a training run (chosen on dev, recorded in the manifest)."""
-
-    C_values: float = 1.0
-    C_polarity: float = 1.0
-    C_sentiment: float = 3.0  # chosen on dev by `berakhlak tune` (see benchmarks/RESULTS.md)
-    domain_weight: float = 3.0  # weight of a corpus row against a public sentiment row
-    public_sentiment: bool = True
-    lexical: bool = True  # TF-IDF beside the embeddings (kept: it helps on dev, see benchmarks/lexical_ablation.py)
-    lexical_max_features: int = 3000
-    lexical_weight: float = 1.0
-    review_budget: float = 0.25  # share of dev texts that needs_review flags (the least confident ones)
-    limit: int | None = None  # first N rows of every split, for quick runs in tests and notebooks
-    random_state: int = 0
 
 
 @dataclass
@@ -75,12 +59,26 @@ def make_embedder(settings: Settings) -> SentenceEmbedder:
 
 
 def fit_features(settings: Settings, data: TrainingData, params: TrainingParams):
-    """Embeddings plus (if enabled) TF-IDF whose vocabulary is learned from the corpus train split only."""
+    """Embeddings plus (if enabled) TF-IDF whose vocabulary is learned from train splits only."""
     lexical = None
     if params.lexical:
         lexical = LexicalFeatures(max_features=params.lexical_max_features, weight=params.lexical_weight)
-        lexical.fit([r["text"] for r in data.corpus["train"]])
+        lexical.fit([r["text"] for r in vocabulary_rows(data, params.lexical_vocabulary)])
     return make_features(make_embedder(settings), lexical)
+
+
+def vocabulary_rows(data: TrainingData, source: str) -> list[dict]:
+    """The train rows the TF-IDF vocabulary is learned from.
+
+    With "corpus+public" the public sentiment train rows join the corpus: their words (product and
+    restaurant reviews) carry most of the sentiment signal the NusaX benchmark asks for.
+    """
+    if source not in ("corpus", "corpus+public"):
+        raise ValueError(f"lexical_vocabulary must be 'corpus' or 'corpus+public', not {source!r}")
+    rows = list(data.corpus["train"])
+    if source == "corpus+public" and data.sentiment:
+        rows += data.sentiment.split("train")
+    return rows
 
 
 def fit_classifier(features, data: TrainingData, params: TrainingParams) -> FeedbackClassifier:
@@ -89,12 +87,21 @@ def fit_classifier(features, data: TrainingData, params: TrainingParams) -> Feed
     public = data.sentiment.split("train") if data.sentiment else []
     X = features.transform([r["text"] for r in rows + public])
     y = targets_from_records(rows + public)
-    weights = np.r_[np.full(len(rows), params.domain_weight), np.ones(len(public))]
-    classifier = FeedbackClassifier(
+    return make_classifier(params).fit(X, y, sample_weight=sample_weights(rows, public, params))
+
+
+def make_classifier(params: TrainingParams) -> FeedbackClassifier:
+    """An unfitted classifier with the run's hyper-parameters."""
+    return FeedbackClassifier(
         C_values=params.C_values, C_polarity=params.C_polarity, C_sentiment=params.C_sentiment,
-        random_state=params.random_state,
+        value_head=params.value_head, random_state=params.random_state,
     )  # fmt: skip
-    return classifier.fit(X, y, sample_weight=weights)
+
+
+def sample_weights(corpus_rows, public_rows, params: TrainingParams) -> np.ndarray:
+    """Row weights: corpus rows ``domain_weight``, NusaX rows ``nusax_weight``, other public rows 1."""
+    public = [params.nusax_weight if r["origin"] == NUSAX else 1.0 for r in public_rows]
+    return np.r_[np.full(len(corpus_rows), params.domain_weight), public]
 
 
 def split_scores(features, classifier, records) -> dict:
@@ -140,9 +147,7 @@ def all_metrics(features, classifier, review, data: TrainingData) -> dict:
         metrics[split] = corpus_metrics(targets_from_records(records), scores, classifier, review)
     if data.sentiment:
         for split in ("valid", "test"):
-            metrics[f"nusax_{split}"] = public_metrics(
-                features, classifier, data.sentiment.split(split, origin="nusax-senti-ind")
-            )
+            metrics[f"nusax_{split}"] = public_metrics(features, classifier, data.sentiment.split(split, origin=NUSAX))
     return metrics
 
 

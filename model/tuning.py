@@ -10,12 +10,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-import numpy as np
-
-from model.estimators import SENTIMENT_COLUMN, FeedbackClassifier, targets_from_records
+from model.estimators import SENTIMENT_COLUMN, targets_from_records
 from model.metrics import sentiment_metrics, value_metrics
+from model.sentiment_data import NUSAX
 from model.settings import Settings
-from model.training import TrainingParams, fit_features, load_training_data
+from model.training import TrainingParams, fit_features, load_training_data, make_classifier, sample_weights
 
 DEFAULT_GRID = {
     "C_values": (0.3, 1.0, 3.0, 10.0),
@@ -26,11 +25,7 @@ DEFAULT_GRID = {
 
 
 def _fit(X, y, weights, params: TrainingParams):
-    classifier = FeedbackClassifier(
-        C_values=params.C_values, C_polarity=params.C_polarity, C_sentiment=params.C_sentiment,
-        random_state=params.random_state,
-    )  # fmt: skip
-    return classifier.fit(X, y, sample_weight=weights)
+    return make_classifier(params).fit(X, y, sample_weight=weights)
 
 
 def tune(settings: Settings | None = None, grid: dict | None = None, log=print) -> tuple[TrainingParams, list]:
@@ -39,17 +34,17 @@ def tune(settings: Settings | None = None, grid: dict | None = None, log=print) 
     grid = {**DEFAULT_GRID, **(grid or {})}
     data = load_training_data(settings, TrainingParams())
     features = fit_features(settings, data, TrainingParams())
-    train = data.corpus["train"] + data.sentiment.split("train")
-    n_corpus = len(data.corpus["train"])
+    corpus, public = data.corpus["train"], data.sentiment.split("train")
+    train = corpus + public
     X, y = features.transform([r["text"] for r in train]), targets_from_records(train)
     dev = data.corpus["dev"]
     X_dev, y_dev = features.transform([r["text"] for r in dev]), targets_from_records(dev)
-    nusax = data.sentiment.split("valid", "nusax-senti-ind")
+    nusax = data.sentiment.split("valid", NUSAX)
     X_nx, y_nx = features.transform([r["text"] for r in nusax]), targets_from_records(nusax)[:, SENTIMENT_COLUMN]
     best, trials = TrainingParams(), []
     for weight, C_sentiment in itertools.product(grid["domain_weight"], grid["C_sentiment"]):
         params = replace(best, domain_weight=weight, C_sentiment=C_sentiment)
-        weights = np.r_[np.full(n_corpus, weight), np.ones(len(train) - n_corpus)]
+        weights = sample_weights(corpus, public, params)
         clf = _fit(X, y, weights, params)
         dev_f1 = sentiment_metrics(y_dev[:, SENTIMENT_COLUMN], clf.sentiment_proba(X_dev))["macro_f1"]
         nusax_f1 = sentiment_metrics(y_nx, clf.sentiment_proba(X_nx))["macro_f1"]
@@ -58,7 +53,7 @@ def tune(settings: Settings | None = None, grid: dict | None = None, log=print) 
         log(trials[-1])
     top = max((t for t in trials if "C_sentiment" in t), key=lambda t: t["score"])
     best = replace(best, domain_weight=top["domain_weight"], C_sentiment=top["C_sentiment"])
-    weights = np.r_[np.full(n_corpus, best.domain_weight), np.ones(len(train) - n_corpus)]
+    weights = sample_weights(corpus, public, best)
     for C in grid["C_values"]:
         clf = _fit(X, y, weights, replace(best, C_values=C)).tune_thresholds(X_dev, y_dev)
         scores = value_metrics(y_dev, clf.value_proba(X_dev), clf.thresholds_, clf.polarity_proba(X_dev))

@@ -36,7 +36,11 @@ def cmd_train(args) -> int:
         C_values=args.c_values,
         C_polarity=args.c_polarity,
         C_sentiment=args.c_sentiment,
+        value_head=args.value_head,
         domain_weight=args.domain_weight,
+        nusax_weight=args.nusax_weight,
+        lexical_max_features=args.lexical_max_features,
+        lexical_vocabulary=args.lexical_vocabulary,
         review_budget=args.review_budget,
         public_sentiment=not args.no_public_sentiment,
         limit=args.limit,
@@ -104,6 +108,23 @@ def cmd_serve(args) -> int:
     return run_serve(args, _settings(args))
 
 
+def _add_training_options(train) -> None:
+    from model.params import TrainingParams
+
+    defaults = TrainingParams()
+    train.add_argument("--c-values", type=float, default=defaults.C_values)
+    train.add_argument("--c-polarity", type=float, default=defaults.C_polarity)
+    train.add_argument("--c-sentiment", type=float, default=defaults.C_sentiment)
+    train.add_argument("--value-head", choices=("binary", "ternary"), default=defaults.value_head)
+    train.add_argument("--domain-weight", type=float, default=defaults.domain_weight)
+    train.add_argument("--nusax-weight", type=float, default=defaults.nusax_weight)
+    train.add_argument("--lexical-max-features", type=int, default=defaults.lexical_max_features)
+    train.add_argument("--lexical-vocabulary", choices=("corpus", "corpus+public"), default=defaults.lexical_vocabulary)
+    train.add_argument(
+        "--review-budget", type=float, default=defaults.review_budget, help="share of dev texts to flag for review"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="berakhlak", description=__doc__)
@@ -112,11 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and write artifacts/<version>/")
     train.add_argument("--version", help="artifact version (default berakhlak-e5-YYYY.MM.DD)")
     train.add_argument("--limit", type=int, help="use only the first N rows of every split (quick runs)")
-    train.add_argument("--c-values", type=float, default=1.0)
-    train.add_argument("--c-polarity", type=float, default=1.0)
-    train.add_argument("--c-sentiment", type=float, default=3.0)
-    train.add_argument("--domain-weight", type=float, default=3.0)
-    train.add_argument("--review-budget", type=float, default=0.25, help="share of dev texts to flag for review")
+    _add_training_options(train)
     train.add_argument("--no-public-sentiment", action="store_true", help="train sentiment on the corpus alone")
     train.add_argument("--random-state", type=int, default=0)
     train.set_defaults(func=cmd_train)

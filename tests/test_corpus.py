@@ -18,11 +18,23 @@ def test_shipped_corpus_passes_the_validator(corpus):
     assert summary["texts"] >= 3000
 
 
-def test_splits_are_about_70_15_15(corpus):
-    total = sum(len(rows) for rows in corpus.values())
-    assert abs(len(corpus["train"]) / total - 0.70) < 0.02
+LAST_FIRST_ROUND_ID = 3573  # the extension round (DATASHEET.md, step 6) went to train only
+
+
+def first_round(rows):
+    return [r for r in rows if int(r["id"][2:]) <= LAST_FIRST_ROUND_ID]
+
+
+def test_first_round_splits_are_about_70_15_15(corpus):
+    total = sum(len(first_round(rows)) for rows in corpus.values())
+    assert abs(len(first_round(corpus["train"])) / total - 0.70) < 0.02
     assert abs(len(corpus["dev"]) / total - 0.15) < 0.02
     assert abs(len(corpus["test"]) / total - 0.15) < 0.02
+
+
+def test_extension_texts_are_in_train_only(corpus):
+    assert first_round(corpus["dev"]) == corpus["dev"] and first_round(corpus["test"]) == corpus["test"]
+    assert len(corpus["train"]) > len(first_round(corpus["train"]))
 
 
 def test_lengths_and_registers_vary(corpus):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -14,7 +15,14 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from model.estimators import N_TARGETS, SENTIMENT_COLUMN, UNKNOWN, FeedbackClassifier, targets_from_records
+from model.estimators import (
+    N_TARGETS,
+    POLARITY_OFFSET,
+    SENTIMENT_COLUMN,
+    UNKNOWN,
+    FeedbackClassifier,
+    targets_from_records,
+)
 from model.heads import CalibratedLinearClassifier, probability_of
 from model.labels import VALUE_IDS
 from tests.conftest import make_record
@@ -108,6 +116,7 @@ def test_works_in_pipeline_and_grid_search():
         # Cross-validated calibration puts a duplicated row's copies in different folds, so weight 2
         # and duplication differ slightly (scikit-learn's own CalibratedClassifierCV has the same exception).
         "check_sample_weight_equivalence_on_dense_data": "cross-validated calibration",
+        "check_sample_weight_equivalence_on_sparse_data": "cross-validated calibration",
         # By design: calibration maps the class-weighted scores back to frequencies, so class_weight
         # changes the direction of the boundary but does not push predictions towards a class.
         "check_class_weight_classifiers": "calibration undoes the prior shift of class weights",
@@ -147,3 +156,49 @@ def test_one_class_head_answers_that_class():
     assert (head.predict(X) == 1).all()
     np.testing.assert_array_equal(probability_of(head, X, label=1), np.ones(20))
     np.testing.assert_array_equal(probability_of(head, X, label=0), np.zeros(20))
+
+
+def two_sided(n=1200, seed=0):
+    """Value 0 applies when |x0| > 0.8: violated far on the negative side, shown far on the positive side."""
+    X, y = synthetic(n=n, seed=seed)
+    present = np.abs(X[:, 0]) > 0.8
+    y[:, 0] = present.astype(int)
+    y[:, POLARITY_OFFSET] = np.where(present, (X[:, 0] > 0).astype(int), UNKNOWN)
+    return X, y
+
+
+def test_ternary_value_head_learns_a_value_signalled_from_both_sides():
+    X, y = two_sided()
+    f1 = {}
+    for kind in ("binary", "ternary"):
+        clf = FeedbackClassifier(value_head=kind, random_state=0).fit(X[:800], y[:800])
+        clf.tune_thresholds(X[800:1000], y[800:1000])
+        chosen = clf.value_proba(X[1000:])[:, 0] >= clf.thresholds_[0]
+        f1[kind] = f1_score(y[1000:, 0], chosen)
+    assert f1["ternary"] > 0.9 > f1["binary"] + 0.1
+
+
+def test_ternary_value_probabilities_are_probabilities():
+    X, y = two_sided(seed=2)
+    clf = FeedbackClassifier(value_head="ternary", random_state=0).fit(X, y)
+    values = clf.value_proba(X)
+    assert ((values >= 0) & (values <= 1)).all()
+    assert all(len(h.classes_) == 3 for h in clf.value_heads_)
+    assert abs(values[:, 0].mean() - y[:, 0].mean()) < 0.05
+
+
+def test_unknown_value_head_kind_is_refused():
+    X, y = synthetic(n=60)
+    with pytest.raises(ValueError, match="value_head"):
+        FeedbackClassifier(value_head="quaternary").fit(X, y)
+
+
+def test_sparse_features_give_the_same_probabilities_as_dense():
+    from scipy import sparse
+
+    X, y = synthetic(n=300)
+    X[np.abs(X) < 0.8] = 0.0
+    dense = FeedbackClassifier(random_state=0).fit(X, y)
+    from_sparse = FeedbackClassifier(random_state=0).fit(sparse.csr_matrix(X), y)
+    np.testing.assert_allclose(from_sparse.value_proba(sparse.csr_matrix(X)), dense.value_proba(X), atol=1e-6)
+    np.testing.assert_allclose(from_sparse.sentiment_proba(X), dense.sentiment_proba(sparse.csr_matrix(X)), atol=1e-6)

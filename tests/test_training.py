@@ -136,3 +136,38 @@ def test_embedding_cache_returns_the_same_vectors(tiny_settings, tiny_artifact):
     np.testing.assert_allclose(embedder.transform(texts), first)
     uncached = SentenceEmbedder(encoder=tiny_settings.encoder, cache_dir=tiny_settings.cache_dir, use_cache=False)
     np.testing.assert_allclose(uncached.fit().transform(texts), first, atol=1e-6)
+
+
+def _training_data():
+    from model.sentiment_data import NUSAX, SMSA, SentimentData
+    from model.training import TrainingData
+    from tests.conftest import make_record
+
+    corpus = {"train": [make_record(1, "antre lama"), make_record(2, "petugas ramah")], "dev": [], "test": []}
+    public = [
+        {"text": "makanannya enak", "sentiment": "positif", "origin": SMSA, "split": "train"},
+        {"text": "filmnya bagus", "sentiment": "positif", "origin": NUSAX, "split": "train"},
+        {"text": "kurang puas", "sentiment": "negatif", "origin": NUSAX, "split": "valid"},
+    ]
+    return TrainingData(corpus, SentimentData(public))
+
+
+def test_vocabulary_comes_from_train_rows_only():
+    from model.training import vocabulary_rows
+
+    data = _training_data()
+    assert [r["text"] for r in vocabulary_rows(data, "corpus")] == ["antre lama", "petugas ramah"]
+    both = [r["text"] for r in vocabulary_rows(data, "corpus+public")]
+    assert both == ["antre lama", "petugas ramah", "makanannya enak", "filmnya bagus"]
+    with pytest.raises(ValueError, match="lexical_vocabulary"):
+        vocabulary_rows(data, "everything")
+
+
+def test_sample_weights_up_weight_corpus_and_nusax_rows():
+    from model.params import TrainingParams
+    from model.training import sample_weights
+
+    data = _training_data()
+    params = TrainingParams(domain_weight=3.0, nusax_weight=2.0)
+    weights = sample_weights(data.corpus["train"], data.sentiment.split("train"), params)
+    np.testing.assert_array_equal(weights, [3.0, 3.0, 1.0, 2.0])

@@ -1,0 +1,61 @@
+"""How does dev value macro-F1 grow with the number of corpus training texts? (Is more data the lever?)
+
+Trains the default recipe on random subsets of the corpus train split (value and polarity heads; sentiment
+from the corpus alone, to keep it quick), tunes thresholds on dev and prints dev metrics. Dev only.
+
+    .venv/bin/python benchmarks/learning_curve.py [--fractions 0.25 0.5 0.75 1.0] [--original-only]
+
+``--original-only`` keeps the first-round texts only (ids up to bk03573), as the corpus stood before the
+extension round (see training_data/DATASHEET.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from dataclasses import replace
+
+from model.estimators import targets_from_records
+from model.metrics import value_metrics
+from model.settings import Settings
+from model.training import TrainingData, TrainingParams, fit_classifier, fit_features, load_training_data
+
+LAST_FIRST_ROUND_ID = 3573
+
+
+def dev_value_scores(settings, data, params):
+    """Dev value macro-F1 and polarity accuracy with thresholds tuned on dev."""
+    features = fit_features(settings, data, params)
+    classifier = fit_classifier(features, data, params)
+    dev = data.corpus["dev"]
+    X_dev, y_dev = features.transform([r["text"] for r in dev]), targets_from_records(dev)
+    classifier.tune_thresholds(X_dev, y_dev)
+    scores = value_metrics(
+        y_dev, classifier.value_proba(X_dev), classifier.thresholds_, classifier.polarity_proba(X_dev)
+    )
+    return scores["macro_f1"], scores["polarity_accuracy"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
+    parser.add_argument("--original-only", action="store_true")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    params = replace(TrainingParams(), public_sentiment=False)
+    data = load_training_data(settings, params)
+    train = data.corpus["train"]
+    if args.original_only:
+        train = [r for r in train if int(r["id"][2:]) <= LAST_FIRST_ROUND_ID]
+    print(f"{'train texts':>11s} {'dev value F1':>13s} {'dev polarity':>13s}")
+    for fraction in args.fractions:
+        start = time.time()
+        subset = random.Random(params.random_state).sample(train, round(fraction * len(train)))
+        subset_data = TrainingData({**data.corpus, "train": subset}, None)
+        f1, polarity = dev_value_scores(settings, subset_data, params)
+        print(f"{len(subset):>11d} {f1:>13.4f} {polarity:>13.4f}   ({time.time() - start:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
