@@ -42,6 +42,7 @@ def interrupt(process, out, at_least, sig) -> int:
         assert process.poll() is None, "the run ended before it could be interrupted"
         assert time.monotonic() < deadline, "no progress"
         time.sleep(0.01)
+    assert process.poll() is None, "the run ended before the signal could be sent"
     process.send_signal(sig)
     process.wait(timeout=120)
     return done
@@ -51,7 +52,9 @@ def interrupt(process, out, at_least, sig) -> int:
 def test_a_run_killed_by_signals_resumes_to_the_clean_output(
     tmp_path, tiny_settings, tiny_artifact, tag_env, monkeypatch
 ):
-    chunk_size, n_rows = 10, 600
+    # Enough chunks that a run cannot finish between two polls of ``interrupt`` (a chunk of the tiny
+    # model takes milliseconds: with 60 chunks the first run once ended before its SIGINT arrived).
+    chunk_size, n_rows = 10, 3000
     monkeypatch.setenv("BERAKHLAK_CHUNK_SIZE", str(chunk_size))
     rows = feedback_rows(n_rows, seed=5)
     rows[123]["text"] = ""
@@ -73,7 +76,7 @@ def test_a_run_killed_by_signals_resumes_to_the_clean_output(
         third = tag_process(source, out, log)
         assert third.wait(timeout=600) == 0, log_path.read_text()
     printed = log_path.read_text()
-    assert "rows read = rows written + rows rejected: 600 = 599 + 1" in printed
+    assert f"rows read = rows written + rows rejected: {n_rows:,} = {n_rows - 1:,} + 1" in printed
     assert "done by an earlier run" in printed
     assert not parts_dir(out).exists()
 
