@@ -36,15 +36,21 @@ def sha256_file(path: Path) -> str:
 
 
 def git_commit(repo: Path) -> str | None:
-    """The commit the code was at, or None outside a git checkout."""
+    """The commit the code was at (``<sha>-dirty`` with uncommitted changes), or None outside a git checkout.
+
+    The marker matters because models are usually trained before their code is committed: a bare sha would
+    claim code that the model was not trained with.
+    """
+    head = _git(repo, "rev-parse", "HEAD")
+    if not head:
+        return None
+    changes = _git(repo, "status", "--porcelain", "--untracked-files=no")
+    return f"{head}-dirty" if changes else head
+
+
+def _git(repo: Path, *args: str) -> str | None:
     try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
+        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None

@@ -171,3 +171,23 @@ def test_sample_weights_up_weight_corpus_and_nusax_rows():
     params = TrainingParams(domain_weight=3.0, nusax_weight=2.0)
     weights = sample_weights(data.corpus["train"], data.sentiment.split("train"), params)
     np.testing.assert_array_equal(weights, [3.0, 3.0, 1.0, 2.0])
+
+
+def test_git_commit_marks_uncommitted_changes(tmp_path):
+    import subprocess
+
+    from model.artifacts import git_commit
+
+    assert git_commit(tmp_path) is None
+
+    def run(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    run("init", "-q")
+    (tmp_path / "a.txt").write_text("one")
+    run("add", "a.txt")
+    run("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "one")
+    head = git_commit(tmp_path)
+    assert head and len(head) == 40
+    (tmp_path / "a.txt").write_text("two")
+    assert git_commit(tmp_path) == f"{head}-dirty"
