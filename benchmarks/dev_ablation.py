@@ -14,11 +14,9 @@ import sys
 import time
 from dataclasses import replace
 
-from model.estimators import SENTIMENT_COLUMN, targets_from_records
-from model.metrics import sentiment_metrics, value_metrics
 from model.sentiment_data import NUSAX, SMSA
 from model.settings import Settings
-from model.training import TrainingParams, fit_classifier, fit_features, load_training_data
+from model.training import TrainingParams, dev_metrics, load_training_data, public_metrics
 
 PREVIOUS = {"lexical_max_features": 3000, "lexical_vocabulary": "corpus", "value_head": "binary", "nusax_weight": 1.0}
 VARIANTS = {
@@ -38,24 +36,13 @@ VARIANTS = {
 
 def dev_scores(settings, data, params):
     """Value macro-F1, polarity accuracy, corpus-dev sentiment macro-F1, NusaX- and SmSA-valid macro-F1."""
-    features = fit_features(settings, data, params)
-    classifier = fit_classifier(features, data, params)
-    dev = data.corpus["dev"]
-    X_dev, y_dev = features.transform([r["text"] for r in dev]), targets_from_records(dev)
-    classifier.tune_thresholds(X_dev, y_dev)
-    values = value_metrics(
-        y_dev, classifier.value_proba(X_dev), classifier.thresholds_, classifier.polarity_proba(X_dev)
-    )
-    sentiment = sentiment_metrics(y_dev[:, SENTIMENT_COLUMN], classifier.sentiment_proba(X_dev))
-    public = [public_f1(features, classifier, data.sentiment.split("valid", origin)) for origin in (NUSAX, SMSA)]
-    return values["macro_f1"], values["polarity_accuracy"], sentiment["macro_f1"], *public
-
-
-def public_f1(features, classifier, rows):
-    """Sentiment macro-F1 on public rows."""
-    gold = targets_from_records(rows)[:, SENTIMENT_COLUMN]
-    proba = classifier.sentiment_proba(features.transform([r["text"] for r in rows]))
-    return sentiment_metrics(gold, proba)["macro_f1"]
+    run = dev_metrics(settings, data, params)
+    dev = run["dev"]
+    public = [
+        public_metrics(run["features"], run["classifier"], data.sentiment.split("valid", origin))["macro_f1"]
+        for origin in (NUSAX, SMSA)
+    ]
+    return dev["values"]["macro_f1"], dev["values"]["polarity_accuracy"], dev["sentiment"]["macro_f1"], *public
 
 
 def main() -> None:

@@ -16,25 +16,10 @@ import random
 import time
 from dataclasses import replace
 
-from model.estimators import targets_from_records
-from model.metrics import value_metrics
 from model.settings import Settings
-from model.training import TrainingData, TrainingParams, fit_classifier, fit_features, load_training_data
+from model.training import TrainingData, TrainingParams, dev_metrics, load_training_data
 
 LAST_FIRST_ROUND_ID = 3573
-
-
-def dev_value_scores(settings, data, params):
-    """Dev value macro-F1 and polarity accuracy with thresholds tuned on dev."""
-    features = fit_features(settings, data, params)
-    classifier = fit_classifier(features, data, params)
-    dev = data.corpus["dev"]
-    X_dev, y_dev = features.transform([r["text"] for r in dev]), targets_from_records(dev)
-    classifier.tune_thresholds(X_dev, y_dev)
-    scores = value_metrics(
-        y_dev, classifier.value_proba(X_dev), classifier.thresholds_, classifier.polarity_proba(X_dev)
-    )
-    return scores["macro_f1"], scores["polarity_accuracy"]
 
 
 def main() -> None:
@@ -53,7 +38,8 @@ def main() -> None:
         start = time.time()
         subset = random.Random(params.random_state).sample(train, round(fraction * len(train)))
         subset_data = TrainingData({**data.corpus, "train": subset}, None)
-        f1, polarity = dev_value_scores(settings, subset_data, params)
+        values = dev_metrics(settings, subset_data, params)["dev"]["values"]
+        f1, polarity = values["macro_f1"], values["polarity_accuracy"]
         print(f"{len(subset):>11d} {f1:>13.4f} {polarity:>13.4f}   ({time.time() - start:.0f} s)", flush=True)
 
 

@@ -109,8 +109,9 @@ def split_scores(features, classifier, records) -> dict:
     return score_texts(features, classifier, [r["text"] for r in records])
 
 
-def corpus_metrics(y, scores, classifier, review_threshold) -> dict:
+def corpus_metrics(features, classifier, review_threshold, records) -> dict:
     """All metrics of one labelled corpus split."""
+    y, scores = targets_from_records(records), split_scores(features, classifier, records)
     return {
         "values": value_metrics(y, scores["value"], classifier.thresholds_, scores["polarity"]),
         "sentiment": sentiment_metrics(y[:, SENTIMENT_COLUMN], scores["sentiment"]),
@@ -124,6 +125,13 @@ def public_metrics(features, classifier, rows) -> dict:
     X = features.transform([r["text"] for r in rows])
     gold = np.array([SENTIMENTS.index(r["sentiment"]) for r in rows])
     return sentiment_metrics(gold, classifier.sentiment_proba(X))
+
+
+def dev_metrics(settings: Settings, data: TrainingData, params: TrainingParams) -> dict:
+    """Fit and tune a run, then score corpus dev (the metrics model-selection scripts compare)."""
+    features, classifier, review = fit_and_tune(settings, data, params)
+    metrics = corpus_metrics(features, classifier, review, data.corpus["dev"])
+    return {"features": features, "classifier": classifier, "dev": metrics}
 
 
 def fit_and_tune(settings: Settings, data: TrainingData, params: TrainingParams):
@@ -142,9 +150,7 @@ def all_metrics(features, classifier, review, data: TrainingData) -> dict:
     """Metrics on corpus dev and test and on NusaX valid and test (none of them used for fitting)."""
     metrics = {}
     for split in ("dev", "test"):
-        records = data.corpus[split]
-        scores = split_scores(features, classifier, records)
-        metrics[split] = corpus_metrics(targets_from_records(records), scores, classifier, review)
+        metrics[split] = corpus_metrics(features, classifier, review, data.corpus[split])
     if data.sentiment:
         for split in ("valid", "test"):
             metrics[f"nusax_{split}"] = public_metrics(features, classifier, data.sentiment.split(split, origin=NUSAX))
