@@ -5,7 +5,7 @@ from the corpus alone, to keep it quick), tunes thresholds on dev and prints dev
 
     .venv/bin/python benchmarks/learning_curve.py [--fractions 0.25 0.5 0.75 1.0] [--original-only]
 
-``--original-only`` keeps the first-round texts only (ids up to bk03573), as the corpus stood before the
+``--original-only`` keeps the first-round texts only (``model.data.is_first_round``), as the corpus stood before the
 extension round (see training_data/DATASHEET.md).
 """
 
@@ -16,10 +16,9 @@ import random
 import time
 from dataclasses import replace
 
+from model.data import is_first_round
 from model.settings import Settings
 from model.training import TrainingData, TrainingParams, dev_metrics, load_training_data
-
-LAST_FIRST_ROUND_ID = 3573
 
 
 def main() -> None:
@@ -32,7 +31,7 @@ def main() -> None:
     data = load_training_data(settings, params)
     train = data.corpus["train"]
     if args.original_only:
-        train = [r for r in train if int(r["id"][2:]) <= LAST_FIRST_ROUND_ID]
+        train = [r for r in train if is_first_round(r)]
     print(f"{'train texts':>11s} {'dev value F1':>13s} {'dev polarity':>13s}")
     for fraction in args.fractions:
         start = time.time()

@@ -37,6 +37,14 @@ class BalanceRules:
         return cls(0, 0, 0, 0, 0.0, 0.0, 0.0, 0, 0)
 
 
+FIRST_ROUND_LAST_ID = 3573  # later ids come from the extension round (DATASHEET.md, step 6), all in train
+
+
+def is_first_round(record: dict) -> bool:
+    """Whether a corpus record was written in the first authoring round (ids ``bk00001`` to ``bk03573``)."""
+    return int(record["id"].removeprefix("bk")) <= FIRST_ROUND_LAST_ID
+
+
 def corpus_dir(data_dir: Path) -> Path:
     """The folder holding the BerAKHLAK splits inside a ``training_data`` folder."""
     return Path(data_dir) / "berakhlak"
