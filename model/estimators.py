@@ -19,6 +19,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from model.encoder import QUERY_PROMPT, EmbeddingCache, embed_texts, encoder_fingerprint, load_encoder
 from model.heads import CalibratedLinearClassifier, probability_of
 from model.labels import SENTIMENTS, VALUE_IDS
+from model.params import VALUE_HEADS
 from model.settings import EMBEDDED_E5, Settings
 
 N_VALUES = len(VALUE_IDS)
@@ -145,7 +146,7 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
             if ((y[:, j] == 1) & (polarity == UNKNOWN)).any():
                 raise ValueError("value_head='ternary' needs the polarity of every present value")
             return np.where(y[:, j] == 1, 1 + polarity, y[:, j])  # 0 absent, 1 violated, 2 shown
-        raise ValueError(f"value_head must be 'binary' or 'ternary', not {self.value_head!r}")
+        raise ValueError(f"value_head must be one of {VALUE_HEADS}, not {self.value_head!r}")
 
     @staticmethod
     def _check_targets(y, n_rows):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+VALUE_HEADS = ("binary", "ternary")  # FeedbackClassifier(value_head=...)
+LEXICAL_VOCABULARIES = ("corpus", "corpus+public")  # train rows the TF-IDF vocabulary is learned from
+
 
 @dataclass(frozen=True)
 class TrainingParams:
@@ -18,7 +21,7 @@ class TrainingParams:
     public_sentiment: bool = True
     lexical: bool = True  # TF-IDF beside the embeddings (kept: it helps on dev, see benchmarks/dev_ablation.py)
     lexical_max_features: int = 12000
-    lexical_vocabulary: str = "corpus+public"  # texts the TF-IDF vocabulary comes from: "corpus" or "corpus+public"
+    lexical_vocabulary: str = "corpus+public"  # one of LEXICAL_VOCABULARIES
     lexical_weight: float = 1.0
     review_budget: float = 0.25  # share of dev texts that needs_review flags (the least confident ones)
     limit: int | None = None  # first N rows of every split, for quick runs in tests and notebooks

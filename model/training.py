@@ -16,7 +16,7 @@ from model.features import embedder_of, features_to_arrays, lexical_manifest, ma
 from model.labels import POLARITIES, SENTIMENTS, VALUE_IDS
 from model.lexical import LexicalFeatures
 from model.metrics import review_metrics, sentiment_metrics, tune_review_threshold, value_metrics
-from model.params import TrainingParams
+from model.params import LEXICAL_VOCABULARIES, TrainingParams
 from model.sentiment_data import NUSAX, SentimentData, load_sentiment_data, sentiment_dir
 from model.settings import REPO_ROOT, Settings
 
@@ -73,8 +73,8 @@ def vocabulary_rows(data: TrainingData, source: str) -> list[dict]:
     With "corpus+public" the public sentiment train rows join the corpus: their words (product and
     restaurant reviews) carry most of the sentiment signal the NusaX benchmark asks for.
     """
-    if source not in ("corpus", "corpus+public"):
-        raise ValueError(f"lexical_vocabulary must be 'corpus' or 'corpus+public', not {source!r}")
+    if source not in LEXICAL_VOCABULARIES:
+        raise ValueError(f"lexical_vocabulary must be one of {LEXICAL_VOCABULARIES}, not {source!r}")
     rows = list(data.corpus["train"])
     if source == "corpus+public" and data.sentiment:
         rows += data.sentiment.split("train")

@@ -109,17 +109,17 @@ def cmd_serve(args) -> int:
 
 
 def _add_training_options(train) -> None:
-    from model.params import TrainingParams
+    from model.params import LEXICAL_VOCABULARIES, VALUE_HEADS, TrainingParams
 
     defaults = TrainingParams()
     train.add_argument("--c-values", type=float, default=defaults.C_values)
     train.add_argument("--c-polarity", type=float, default=defaults.C_polarity)
     train.add_argument("--c-sentiment", type=float, default=defaults.C_sentiment)
-    train.add_argument("--value-head", choices=("binary", "ternary"), default=defaults.value_head)
+    train.add_argument("--value-head", choices=VALUE_HEADS, default=defaults.value_head)
     train.add_argument("--domain-weight", type=float, default=defaults.domain_weight)
     train.add_argument("--nusax-weight", type=float, default=defaults.nusax_weight)
     train.add_argument("--lexical-max-features", type=int, default=defaults.lexical_max_features)
-    train.add_argument("--lexical-vocabulary", choices=("corpus", "corpus+public"), default=defaults.lexical_vocabulary)
+    train.add_argument("--lexical-vocabulary", choices=LEXICAL_VOCABULARIES, default=defaults.lexical_vocabulary)
     train.add_argument(
         "--review-budget", type=float, default=defaults.review_budget, help="share of dev texts to flag for review"
     )
