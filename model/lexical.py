@@ -52,12 +52,12 @@ class LexicalFeatures(TransformerMixin, BaseEstimator):
     def _fitted_vectorizer(self):
         # Rebuilding the term index on every call cost more than tagging one short text. The cache holds the
         # learned arrays it was built from, so a refit or arrays loaded from an artifact are never served stale.
-        cached = self.__dict__.get("_vectorizer_cache")
+        cached = getattr(self, "_vectorizer_cache", None)
         if cached is None or cached[0] is not self.vocabulary_ or cached[1] is not self.idf_:
             vectorizer = self._vectorizer({term: i for i, term in enumerate(self.vocabulary_)})
             vectorizer.idf_ = self.idf_
             cached = (self.vocabulary_, self.idf_, vectorizer)
-            self.__dict__["_vectorizer_cache"] = cached
+            self._vectorizer_cache = cached
         return cached[2]
 
     def get_feature_names_out(self, input_features=None):
