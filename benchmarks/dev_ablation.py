@@ -31,6 +31,7 @@ VARIANTS = {
     "+ NusaX rows weighted 3": {"C_values": 1.0},
     "+ value heads C = 3": {"C_values": 3.0},
     "+ value heads C = 10": {"C_values": 10.0},
+    "+ binary and ternary value heads averaged": {"value_head": "binary+ternary"},
 }
 
 

@@ -26,7 +26,10 @@ def classifier_to_arrays(classifier: FeedbackClassifier) -> dict[str, np.ndarray
 
 
 def _named_heads(classifier):
-    yield from ((f"value.{v}", h) for v, h in zip(VALUE_IDS, classifier.value_heads_, strict=True))
+    for value, heads in zip(VALUE_IDS, classifier.value_heads_, strict=True):
+        # One head keeps the plain name, so artifacts with one head per value keep their layout.
+        names = [f"value.{value}"] if len(heads) == 1 else [f"value.{value}@{k}" for k in range(len(heads))]
+        yield from zip(names, heads, strict=True)
     yield from ((f"polarity.{v}", h) for v, h in zip(VALUE_IDS, classifier.polarity_heads_, strict=True))
     yield "sentiment", classifier.sentiment_head_
 
@@ -35,7 +38,7 @@ def classifier_from_arrays(arrays: dict[str, np.ndarray]) -> FeedbackClassifier:
     """Rebuild a fitted classifier from ``classifier_to_arrays`` output."""
     try:
         classifier = FeedbackClassifier()
-        classifier.value_heads_ = [_head(arrays, f"value.{v}") for v in VALUE_IDS]
+        classifier.value_heads_ = [_value_heads(arrays, v) for v in VALUE_IDS]
         classifier.polarity_heads_ = [_head(arrays, f"polarity.{v}") for v in VALUE_IDS]
         classifier.sentiment_head_ = _head(arrays, "sentiment")
         classifier.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
@@ -44,6 +47,17 @@ def classifier_from_arrays(arrays: dict[str, np.ndarray]) -> FeedbackClassifier:
     classifier.n_features_in_ = classifier.sentiment_head_.n_features_in_
     classifier.classes_ = np.arange(len(SENTIMENTS))
     return classifier
+
+
+def _value_heads(arrays, value) -> tuple[CalibratedLinearClassifier, ...]:
+    if f"value.{value}.coef_" in arrays:
+        return (_head(arrays, f"value.{value}"),)
+    members = []
+    while f"value.{value}@{len(members)}.coef_" in arrays:
+        members.append(_head(arrays, f"value.{value}@{len(members)}"))
+    if not members:
+        raise KeyError(f"value.{value}.coef_")
+    return tuple(members)
 
 
 def _head(arrays, prefix) -> CalibratedLinearClassifier:

@@ -90,8 +90,10 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
     Per-value decision thresholds default to 0.5; ``tune_thresholds`` sets them on held-out data.
     ``value_head="ternary"`` trains each value head on absent / violated / shown instead of absent / present:
     the words that signal a violated value differ from those that signal it shown, so one linear boundary for
-    "present" has to straddle both. On the extended corpus it was no better on dev than binary heads
-    (``benchmarks/dev_ablation.py``), so binary is the default.
+    "present" has to straddle both. ``value_head="binary+ternary"`` fits both per value and averages their
+    probabilities that the value applies; on the corpus that beat either kind alone on dev, so training uses it
+    (``model.params.TrainingParams``, ``benchmarks/dev_ablation.py``). ``value_heads_[j]`` is the tuple of
+    value ``j``'s heads.
     """
 
     def __init__(
@@ -125,8 +127,10 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=True, dtype=np.float64, accept_sparse="csr")
         y = self._check_targets(y, X.shape[0])
         weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        kinds = self._kinds()
         self.value_heads_ = [
-            self._fit_masked(X, self._value_target(y, j), weights, self.C_values) for j in range(N_VALUES)
+            tuple(self._fit_masked(X, self._value_target(y, j, kind), weights, self.C_values) for kind in kinds)
+            for j in range(N_VALUES)
         ]
         self.polarity_heads_ = [
             self._fit_masked(X, y[:, POLARITY_OFFSET + j], weights, self.C_polarity) for j in range(N_VALUES)
@@ -138,15 +142,19 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.arange(len(SENTIMENTS))
         return self
 
-    def _value_target(self, y, j):
-        if self.value_head == "binary":
+    def _kinds(self):
+        if self.value_head not in VALUE_HEADS:
+            raise ValueError(f"value_head must be one of {VALUE_HEADS}, not {self.value_head!r}")
+        return self.value_head.split("+")
+
+    @staticmethod
+    def _value_target(y, j, kind):
+        if kind == "binary":
             return y[:, j]
-        if self.value_head == "ternary":
-            polarity = y[:, POLARITY_OFFSET + j]
-            if ((y[:, j] == 1) & (polarity == UNKNOWN)).any():
-                raise ValueError("value_head='ternary' needs the polarity of every present value")
-            return np.where(y[:, j] == 1, 1 + polarity, y[:, j])  # 0 absent, 1 violated, 2 shown
-        raise ValueError(f"value_head must be one of {VALUE_HEADS}, not {self.value_head!r}")
+        polarity = y[:, POLARITY_OFFSET + j]
+        if ((y[:, j] == 1) & (polarity == UNKNOWN)).any():
+            raise ValueError("a ternary value head needs the polarity of every present value")
+        return np.where(y[:, j] == 1, 1 + polarity, y[:, j])  # 0 absent, 1 violated, 2 shown
 
     @staticmethod
     def _check_targets(y, n_rows):
@@ -168,7 +176,9 @@ class FeedbackClassifier(ClassifierMixin, BaseEstimator):
     def value_proba(self, X) -> np.ndarray:
         """Calibrated probability that each value applies, shape (n, 7)."""
         X = self._features(X)
-        return np.column_stack([1.0 - probability_of(h, X, label=0) for h in self.value_heads_])
+        return np.column_stack(
+            [np.mean([1.0 - probability_of(h, X, label=0) for h in heads], axis=0) for heads in self.value_heads_]
+        )
 
     def polarity_proba(self, X) -> np.ndarray:
         """Probability that each value, if it applies, is shown (pos) rather than violated, shape (n, 7)."""

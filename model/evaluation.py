@@ -57,9 +57,10 @@ per value, the sentence that supports it most.
 - Lexical features beside the embeddings: TF-IDF of word 1-2-grams over spaCy-normalised text (the project's
   slang table and Indonesian lemmas), vocabulary learned from the train rows named by `lexical_vocabulary`
   below (`{manifest.get("features", {}).get("lexical")}`); see `benchmarks/RESULTS.md` for what they add on dev.
-- Heads: class-weighted logistic regressions (one per value, over absent / violated / shown when `value_head`
-  is `ternary`; one polarity head per value; one multinomial sentiment head), calibrated with Platt /
-  temperature scaling on cross-validated scores.
+- Heads: class-weighted logistic regressions, calibrated with Platt / temperature scaling on cross-validated
+  scores: per value, an absent / present head, an absent / violated / shown head, or the average of both
+  probabilities that the value applies (`value_head`: binary, ternary, binary+ternary); one polarity head per
+  value; one multinomial sentiment head.
 - Per-value thresholds and the review threshold were tuned on the corpus `dev` split.
 - Training data: the project's authored BerAKHLAK corpus (`train` split) plus NusaX-senti and SmSA train for
   sentiment, with every SmSA sentence that matches a NusaX valid/test sentence removed; corpus rows weigh

@@ -17,6 +17,7 @@ from sklearn.utils.estimator_checks import (
 
 from model.estimators import (
     N_TARGETS,
+    N_VALUES,
     POLARITY_OFFSET,
     SENTIMENT_COLUMN,
     UNKNOWN,
@@ -183,8 +184,32 @@ def test_ternary_value_probabilities_are_probabilities():
     clf = FeedbackClassifier(value_head="ternary", random_state=0).fit(X, y)
     values = clf.value_proba(X)
     assert ((values >= 0) & (values <= 1)).all()
-    assert all(len(h.classes_) == 3 for h in clf.value_heads_)
+    assert all(len(h.classes_) == 3 for heads in clf.value_heads_ for h in heads)
     assert abs(values[:, 0].mean() - y[:, 0].mean()) < 0.05
+
+
+def test_binary_plus_ternary_heads_average_the_two_kinds():
+    X, y = two_sided(n=400, seed=3)
+    both = FeedbackClassifier(value_head="binary+ternary", random_state=0).fit(X, y)
+    single = {kind: FeedbackClassifier(value_head=kind, random_state=0).fit(X, y) for kind in ("binary", "ternary")}
+    assert [len(heads) for heads in both.value_heads_] == [2] * N_VALUES
+    expected = (single["binary"].value_proba(X) + single["ternary"].value_proba(X)) / 2
+    np.testing.assert_allclose(both.value_proba(X), expected, atol=1e-12)
+    np.testing.assert_allclose(both.sentiment_proba(X), single["binary"].sentiment_proba(X), atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["binary", "binary+ternary"])
+def test_heads_survive_the_artifact_arrays(kind):
+    from model.analyzer import classifier_from_arrays, classifier_to_arrays
+
+    X, y = two_sided(n=400, seed=4)
+    clf = FeedbackClassifier(value_head=kind, random_state=0).fit(X, y)
+    clf.thresholds_ = np.linspace(0.3, 0.6, N_VALUES)
+    arrays = classifier_to_arrays(clf)
+    assert any(name.startswith("value.") and "@" in name for name in arrays) == ("+" in kind)
+    loaded = classifier_from_arrays(arrays)
+    np.testing.assert_allclose(loaded.value_proba(X), clf.value_proba(X), atol=1e-12)
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
 
 
 def test_unknown_value_head_kind_is_refused():
