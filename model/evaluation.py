@@ -6,7 +6,7 @@ from pathlib import Path
 
 from model.analyzer import Analyzer
 from model.data import load_corpus
-from model.report import NUSAX_BASELINES, write_report
+from model.report import NUSAX_BASELINES, interval, write_report
 from model.sentiment_data import load_sentiment_data
 from model.settings import Settings
 from model.training import TrainingData, all_metrics
@@ -37,7 +37,8 @@ def render_model_card(manifest: dict, metrics: dict, report: Path) -> str:
     test, nusax = metrics["test"], metrics.get("nusax_test")
     baselines = ", ".join(f"{k} {v}" for k, v in NUSAX_BASELINES.items())
     nusax_line = (
-        f"- NusaX Indonesian test sentiment macro-F1: **{100 * nusax['macro_f1']:.1f}** (published: {baselines})"
+        f"- NusaX Indonesian test sentiment macro-F1: **{100 * nusax['macro_f1']:.1f}**{interval(nusax)} "
+        f"(published: {baselines})"
         if nusax
         else ""
     )
@@ -68,9 +69,10 @@ per value, the sentence that supports it most.
   `{manifest["params"]}`.
 
 ## Measured (held-out test data; full tables in the report)
-- BerAKHLAK test: value macro-F1 **{100 * test["values"]["macro_f1"]:.1f}**, micro-F1
+- BerAKHLAK test: value macro-F1 **{100 * test["values"]["macro_f1"]:.1f}**{interval(test["values"])}, micro-F1
   {100 * test["values"]["micro_f1"]:.1f}, polarity accuracy **{100 * test["values"]["polarity_accuracy"]:.1f}**,
-  sentiment macro-F1 **{100 * test["sentiment"]["macro_f1"]:.1f}**, sentiment ECE {test["sentiment"]["ece"]:.3f},
+  sentiment macro-F1 **{100 * test["sentiment"]["macro_f1"]:.1f}**{interval(test["sentiment"])},
+  sentiment ECE {test["sentiment"]["ece"]:.3f},
   value ECE {test["values"]["value_ece"]:.3f}.
 {nusax_line}
 - needs_review flags {100 * test["review"]["flag_rate"]:.1f}% of test texts and catches
@@ -80,9 +82,9 @@ per value, the sentence that supports it most.
 - The BerAKHLAK corpus is authored (written to resemble real feedback), not collected; scores on it are likely
   higher than on real citizen feedback. Treat them as an upper bound until a real labelled sample exists.
 - Values with few and stereotyped examples (loyal, kolaboratif) are the least reliable.
-- A third of the training texts come from a second authoring round whose texts are more clear-cut than the
-  first round's (annotator agreement 0.977 against 0.880, `training_data/DATASHEET.md`); dev and test hold
-  first-round texts only.
+- Three fifths of the training texts come from two later authoring rounds whose texts are more clear-cut than
+  the first round's (annotator agreement 0.977 and 0.979 against 0.880, `training_data/DATASHEET.md`); dev and
+  test hold first-round texts only.
 - Indonesian only (with common code-mixing); regional-language-only texts are out of scope.
 - Route `needs_review` texts, and anything with consequences for a person, to a human.
 

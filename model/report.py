@@ -35,6 +35,14 @@ def confusion_table(confusion) -> list[str]:
     return rows
 
 
+def interval(metrics: dict) -> str:
+    """ " (95% bootstrap interval a-b)" for a metrics block that has one, else ""."""
+    if "macro_f1_ci95" not in metrics:
+        return ""
+    low, high = metrics["macro_f1_ci95"]
+    return f" (95% bootstrap interval {_pct(low)}-{_pct(high)})"
+
+
 def corpus_section(title: str, m: dict) -> list[str]:
     """The report section of one corpus split."""
     v, s, r = m["values"], m["sentiment"], m["review"]
@@ -43,11 +51,12 @@ def corpus_section(title: str, m: dict) -> list[str]:
         "",
         *value_table(v),
         "",
-        f"- value macro-F1 **{_pct(v['macro_f1'])}**, micro-F1 {_pct(v['micro_f1'])}, "
+        f"- value macro-F1 **{_pct(v['macro_f1'])}**{interval(v)}, micro-F1 {_pct(v['micro_f1'])}, "
         f"exact match {_pct(v['exact_match'])}, value ECE {v['value_ece']:.3f}",
         f"- polarity accuracy **{_pct(v['polarity_accuracy'])}** on {v['polarity_pairs']} correctly detected values "
         f"({_pct(v['polarity_accuracy_on_gold_values'])} on all gold values)",
-        f"- sentiment macro-F1 **{_pct(s['macro_f1'])}**, accuracy {_pct(s['accuracy'])}, ECE {s['ece']:.3f}",
+        f"- sentiment macro-F1 **{_pct(s['macro_f1'])}**{interval(s)}, accuracy {_pct(s['accuracy'])}, "
+        f"ECE {s['ece']:.3f}",
         f"- needs_review flags {_pct(r['flag_rate'])}% of texts, catching {_pct(r['recall'])}% of texts with any "
         f"error (precision {_pct(r['precision'])}); error rate {_pct(r['error_rate_all'])}% overall, "
         f"{_pct(r['error_rate_unflagged'])}% among unflagged texts",
@@ -63,7 +72,7 @@ def nusax_section(m: dict) -> list[str]:
     """NusaX test results beside the published baselines."""
     rows = ["## NusaX-senti Indonesian test (400 texts)", "", "| model | macro-F1 |", "|---|---:|"]
     rows += [f"| {name} (published) | {score:.1f} |" for name, score in NUSAX_BASELINES.items()]
-    rows += [f"| **this model** | **{_pct(m['macro_f1'])}** |", "", *confusion_table(m["confusion"]), ""]
+    rows += [f"| **this model** | **{_pct(m['macro_f1'])}**{interval(m)} |", "", *confusion_table(m["confusion"]), ""]
     rows.append(f"Accuracy {_pct(m['accuracy'])}, ECE {m['ece']:.3f}.")
     return [*rows, ""]
 
