@@ -13,7 +13,7 @@ from pathlib import Path
 from model.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_VERSION = "berakhlak-e5-2026.11.22-2"
+DEFAULT_MODEL_VERSION = "berakhlak-e5-2026.11.22-3"
 EMBEDDED_E5 = "embedded:multilingual-e5-small"
 ENV_PREFIX = "BERAKHLAK_"
 
