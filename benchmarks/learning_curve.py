@@ -6,7 +6,7 @@ from the corpus alone, to keep it quick), tunes thresholds on dev and prints dev
     .venv/bin/python benchmarks/learning_curve.py [--fractions 0.25 0.5 0.75 1.0] [--original-only]
 
 ``--original-only`` keeps the first-round texts only (``model.data.is_first_round``), as the corpus stood before the
-extension round (see training_data/DATASHEET.md).
+extension rounds (see training_data/DATASHEET.md).
 """
 
 from __future__ import annotations

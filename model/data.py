@@ -37,7 +37,7 @@ class BalanceRules:
         return cls(0, 0, 0, 0, 0.0, 0.0, 0.0, 0, 0)
 
 
-FIRST_ROUND_LAST_ID = 3573  # later ids come from the extension round (DATASHEET.md, step 6), all in train
+FIRST_ROUND_LAST_ID = 3573  # later ids come from the extension rounds (DATASHEET.md, steps 6-7), all in train
 
 
 def is_first_round(record: dict) -> bool:

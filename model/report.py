@@ -36,7 +36,7 @@ def confusion_table(confusion) -> list[str]:
 
 
 def interval(metrics: dict) -> str:
-    """ " (95% bootstrap interval a-b)" for a metrics block that has one, else ""."""
+    """The suffix ' (95% bootstrap interval a-b)' for a metrics block that has an interval, else ''."""
     if "macro_f1_ci95" not in metrics:
         return ""
     low, high = metrics["macro_f1_ci95"]
